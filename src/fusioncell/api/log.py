@@ -1,0 +1,96 @@
+"""The log's HTTP endpoints (shared/specs/log.md), under /log/v1."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from fusioncell.api.deps import CellDep, require
+from fusioncell.authz import Permission, Principal
+from fusioncell.authz.policy import check_author
+from fusioncell.errors import Invalid
+from fusioncell.ledger.canonical import EncodingError, b64e
+from fusioncell.ledger.entry import parse_submission
+
+router = APIRouter(prefix="/log/v1", tags=["log"])
+
+Reader = Annotated[Principal, require(Permission.LOG_READ)]
+Writer = Annotated[Principal, require(Permission.LOG_APPEND)]
+Cosigner = Annotated[Principal, require(Permission.LOG_COSIGN)]
+Index = Annotated[int, Query(ge=0, le=2**62)]
+
+
+@router.get("/checkpoint", response_class=PlainTextResponse)
+def checkpoint(cell: CellDep, _: Reader) -> str:
+    return cell.ledger.checkpoint()
+
+
+@router.get("/key", response_class=PlainTextResponse)
+def key(cell: CellDep, _: Reader) -> str:
+    return cell.ledger.genesis.log_key.encode() + "\n"
+
+
+@router.get("/entries")
+def entries(cell: CellDep, who: Reader, start: Index, end: Index) -> dict[str, Any]:
+    return {"entries": cell.ledger.entries(start, end, who.party)}
+
+
+@router.get("/proof/inclusion")
+def inclusion(cell: CellDep, _: Reader, index: Index, size: Index) -> dict[str, Any]:
+    path = cell.ledger.inclusion_proof(index, size)
+    return {"index": index, "size": size, "path": [b64e(h) for h in path]}
+
+
+@router.get("/proof/consistency")
+def consistency(cell: CellDep, _: Reader, old: Index, size: Index) -> dict[str, Any]:
+    path = cell.ledger.consistency_proof(old, size)
+    return {"old": old, "size": size, "path": [b64e(h) for h in path]}
+
+
+async def _json_body(request: Request) -> Any:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise Invalid("send the statement as application/json")
+    raw = await request.body()
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise Invalid("request body is not valid UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise Invalid(f"request body is not valid JSON: {exc.msg} at {exc.pos}") from exc
+
+
+@router.post("/append", status_code=201)
+async def append(request: Request, cell: CellDep, who: Writer) -> dict[str, Any]:
+    """Append a statement signed by the caller's own key (fusioncell extension, docs/log.md)."""
+    data = await _json_body(request)
+    if not isinstance(data, dict) or set(data) != {"statement", "sig", "body"}:
+        raise Invalid("send {\"statement\": base64, \"sig\": base64, \"body\": {...}}")
+    try:
+        sub = parse_submission(data["statement"], data["sig"], data["body"])
+    except EncodingError as exc:
+        raise Invalid(str(exc)) from exc
+    check_author(who, sub.statement)
+    done = await run_in_threadpool(cell.ledger.submit, sub)
+    return {
+        "index": done.index,
+        "leaf_hash": b64e(done.leaf_hash),
+        "size": done.size,
+        "checkpoint": done.checkpoint,
+    }
+
+
+@router.post("/cosignature", status_code=201)
+async def cosignature(request: Request, cell: CellDep, who: Cosigner) -> dict[str, Any]:
+    """A witness posts the checkpoint it verified, cosigned (text/plain, a signed note)."""
+    raw = await request.body()
+    try:
+        note = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Invalid("cosigned checkpoint is not valid UTF-8") from exc
+    stored = await run_in_threadpool(cell.ledger.add_cosignatures, note, who.member)
+    return {"stored": stored}

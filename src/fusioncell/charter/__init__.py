@@ -1,0 +1,1 @@
+"""The mechanism's charter: a TOML file that describes one cell."""

@@ -1,0 +1,112 @@
+"""Engine, connections and transactions: the only place that begins and commits.
+
+SQLite runs in WAL mode with synchronous=FULL (an acknowledged append survives a crash and
+a power cut); write transactions take the write lock up front (BEGIN IMMEDIATE) so two
+writers never discover their conflict half-way. PostgreSQL serialises appends with a row
+lock on the log head.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+WRITE = {"fc_write": True}
+
+
+def make_engine(url: str, **kw: Any) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            u,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=kw.pop("pool_size", 8),
+            max_overflow=kw.pop("max_overflow", 16),
+            **kw,
+        )
+        _sqlite_setup(engine)
+        return engine
+    if u.drivername == "postgresql":
+        u = u.set(drivername="postgresql+psycopg")
+    return create_engine(
+        u,
+        pool_size=kw.pop("pool_size", 8),
+        max_overflow=kw.pop("max_overflow", 16),
+        pool_pre_ping=True,
+        **kw,
+    )
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: sqlite3.Connection, _rec: Any) -> None:
+        # Take transaction control from pysqlite so that BEGIN is ours to issue.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        mode = "IMMEDIATE" if conn.get_execution_options().get("fc_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
+    """One transaction; commits on success, rolls back on any exception."""
+    with engine.connect() as conn:
+        if write:
+            conn = conn.execution_options(**WRITE)
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A read-only snapshot (one transaction, so every query sees the same log)."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def target_metadata() -> Any:
+    """Every table of every package, for migrations."""
+    import fusioncell.identity.tokens  # noqa: F401 - registers its tables
+    from fusioncell.ledger.tables import metadata
+
+    return metadata
+
+
+def alembic_config(conn: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    if conn is not None:
+        cfg.attributes["connection"] = conn
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (idempotent)."""
+    from alembic import command
+
+    with engine.connect() as conn:
+        cfg = alembic_config(conn.execution_options(**WRITE))
+        command.upgrade(cfg, "head")
+        conn.commit()

@@ -1,0 +1,1 @@
+"""Members, tokens, sessions (step 2 completes this package)."""

@@ -1,0 +1,604 @@
+"""The ledger: group-committed appends, proofs, checkpoints and cosignatures over SQL.
+
+An append is acknowledged only after the transaction that holds it (entry, body, tree
+nodes, key projections, the capability's projections and a new signed checkpoint) has
+committed. Appends that arrive together share one transaction (group commit); appends
+from several processes are serialised by the lock on the log head row.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from fusioncell.clock import Clock, SystemClock, rfc3339
+from fusioncell.db import reading, transaction
+from fusioncell.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from fusioncell.ledger import merkle
+from fusioncell.ledger.canonical import EncodingError, b64e, loads_canonical
+from fusioncell.ledger.entry import (
+    SYSTEM_MEMBER,
+    SYSTEM_PARTY,
+    Author,
+    Entry,
+    Statement,
+    Submission,
+    build_statement,
+    leaf_bytes,
+    parse_leaf,
+    parse_submission,
+)
+from fusioncell.ledger.keys import SigningKey, VerifierKey
+from fusioncell.ledger.note import (
+    Checkpoint,
+    sign_note,
+    split_note,
+    verify_cosignature,
+)
+from fusioncell.ledger.tables import (
+    log_bodies,
+    log_checkpoints,
+    log_cosignatures,
+    log_entries,
+    log_head,
+    log_keys,
+    log_nodes,
+    log_witnesses,
+)
+from fusioncell.ledger.trust import (
+    GENESIS_KIND,
+    KEY_REGISTERED,
+    KEY_REVOKED,
+    TRUST_KINDS,
+    WITNESS_REGISTERED,
+    WITNESS_REVOKED,
+    Genesis,
+    KeyRecord,
+    KeyRing,
+    TrustError,
+    WitnessRecord,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ENTRIES_PER_READ = 1000
+MAX_COSIGNATURE_SKEW_S = 600
+
+
+class WritePolicy(Protocol):
+    """What the authorization layer decides for the log: may this author write this kind
+    at this visibility? Raises Forbidden. The ledger knows nothing else about roles."""
+
+    def check_append(self, statement: Statement, genesis: Genesis) -> None: ...
+
+
+class Projector(Protocol):
+    """Updates a capability's tables from a new entry, in the append's transaction."""
+
+    def __call__(self, conn: Connection, entry: Entry, body: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    index: int
+    leaf_hash: bytes
+    size: int
+    root: bytes
+    checkpoint: str
+    time: str
+
+
+@dataclass(slots=True)
+class _Pending:
+    sub: Submission
+    verified_with: VerifierKey | None
+    future: Future[Appended]
+
+
+def _db_fetch(conn: Connection) -> merkle.Fetch:
+    def fetch(nodes: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
+        keys = [merkle.node_key(n) for n in nodes]
+        if not keys:
+            return {}
+        rows = conn.execute(
+            select(log_nodes.c.key, log_nodes.c.hash).where(log_nodes.c.key.in_(keys))
+        )
+        return {merkle.key_node(k): bytes(h) for k, h in rows}
+
+    return fetch
+
+
+def visibility_column(vis: Sequence[str]) -> str:
+    return "," + ",".join(vis) + ","
+
+
+class Ledger:
+    def __init__(
+        self,
+        engine: Engine,
+        log_key: SigningKey | None = None,
+        *,
+        clock: Clock | None = None,
+        policy: WritePolicy | None = None,
+        projectors: Sequence[Projector] = (),
+        max_batch: int = 500,
+    ) -> None:
+        self.engine = engine
+        self.log_key = log_key  # None: a read-only ledger (exports, witnesses' servers)
+        self.clock = clock or SystemClock()
+        self.policy = policy
+        self.projectors = list(projectors)
+        self.max_batch = max_batch
+        self._genesis: Genesis | None = None
+        self._ring: KeyRing | None = None
+        self._ring_size = -1
+        self._ring_lock = threading.Lock()
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._worker_lock = threading.Lock()
+        self._closed = False
+
+    # ---- state -----------------------------------------------------------------------
+
+    @property
+    def genesis(self) -> Genesis:
+        if self._genesis is None:
+            with reading(self.engine) as conn:
+                row = conn.execute(
+                    select(log_entries.c.leaf, log_bodies.c.body)
+                    .join(log_bodies, log_bodies.c.idx == log_entries.c.idx)
+                    .where(log_entries.c.idx == 0)
+                ).first()
+            if row is None:
+                raise NotFound("this cell has no log yet: run `fusioncell init`")
+            self._genesis = Genesis.from_body(loads_canonical(bytes(row.body)))
+        return self._genesis
+
+    @property
+    def origin(self) -> str:
+        return self.genesis.origin
+
+    def _load_ring(self, conn: Connection) -> KeyRing:
+        ring = KeyRing(self.genesis)
+        for r in conn.execute(select(log_keys)):
+            ring.members[(r.party, r.member, r.key_id)] = KeyRecord(
+                VerifierKey.parse(r.vkey), r.admin, r.registered, r.revoked
+            )
+        for r in conn.execute(select(log_witnesses)):
+            ring.witnesses[r.name] = WitnessRecord(
+                r.party, VerifierKey.parse(r.vkey), r.registered, r.revoked
+            )
+        return ring
+
+    def ring_snapshot(self) -> KeyRing:
+        """The key ring as of the last known head (refreshed when other processes append)."""
+        with self._ring_lock:
+            if self._ring is None:
+                with reading(self.engine) as conn:
+                    self._ring = self._load_ring(conn)
+                    self._ring_size = self._head(conn)[0]
+            return self._ring
+
+    @staticmethod
+    def _head(conn: Connection, *, lock: bool = False) -> tuple[int, bytes]:
+        q = select(log_head.c.size, log_head.c.root).where(log_head.c.id == 1)
+        if lock:
+            q = q.with_for_update()
+        row = conn.execute(q).first()
+        if row is None:
+            raise NotFound("this cell has no log yet: run `fusioncell init`")
+        return int(row.size), bytes(row.root)
+
+    def size(self) -> int:
+        with reading(self.engine) as conn:
+            return self._head(conn)[0]
+
+    # ---- creating a log ----------------------------------------------------------------
+
+    def create(self, genesis_body: dict[str, Any]) -> Appended:
+        """Write entry 0, `charter.adopted`, into an empty log."""
+        if self.log_key is None:
+            raise Invalid("creating a log needs the log key")
+        self._genesis = Genesis.from_body(genesis_body)
+        if self._genesis.log_key != self.log_key.verifier:
+            raise Invalid("the charter's log key is not this log key")
+        with transaction(self.engine) as conn:
+            if conn.execute(select(log_head.c.size)).first() is not None:
+                raise Conflict("this cell already has a log")
+            conn.execute(insert(log_head).values(id=1, size=0, root=merkle.EMPTY_ROOT))
+        self._ring = KeyRing(self._genesis)
+        self._ring_size = 0
+        return self.append_system(GENESIS_KIND, "charter", list(self._genesis.parties), genesis_body)
+
+    # ---- appending -------------------------------------------------------------------
+
+    def append_system(
+        self, kind: str, subject: str, visibility: Sequence[str], body: dict[str, Any]
+    ) -> Appended:
+        """An entry the program writes itself, signed by the log key."""
+        if self.log_key is None:
+            raise Invalid("this ledger holds no log key")
+        raw, body = build_statement(
+            origin=self.origin if self._genesis is None else self._genesis.origin,
+            kind=kind,
+            subject=subject,
+            author=Author(SYSTEM_PARTY, SYSTEM_MEMBER, self.log_key.key_id_hex),
+            visibility=visibility,
+            body=body,
+            client_time=rfc3339(self.clock.now()),
+        )
+        sig = self.log_key.sign(raw)
+        return self.submit(parse_submission(b64e(raw), b64e(sig), body))
+
+    def submit_raw(self, statement_b64: Any, sig_b64: Any, body: Any) -> Appended:
+        try:
+            sub = parse_submission(statement_b64, sig_b64, body)
+        except EncodingError as exc:
+            raise Invalid(str(exc)) from exc
+        return self.submit(sub)
+
+    def submit(self, sub: Submission) -> Appended:
+        """Append one signed statement; returns once it is committed. Thread-safe."""
+        return self.submit_async(sub).result()
+
+    def submit_async(self, sub: Submission) -> Future[Appended]:
+        if self._closed:
+            raise Conflict("the ledger is shutting down")
+        # Verify the signature here, in the caller's thread: Ed25519 releases the GIL, so
+        # concurrent writers verify in parallel and the committer only re-checks the key.
+        verified: VerifierKey | None = None
+        if sub.statement.kind != GENESIS_KIND:
+            ring = self.ring_snapshot()
+            try:
+                key, _ = ring.signer(sub.statement)
+            except TrustError:
+                key = None  # maybe registered by a concurrent append: the committer decides
+            if key is not None:
+                if not key.verify(sub.sig, sub.statement.raw):
+                    raise Forbidden("signature does not verify with the author's key")
+                verified = key
+        fut: Future[Appended] = Future()
+        self._ensure_worker()
+        self._queue.put(_Pending(sub, verified, fut))
+        return fut
+
+    def _ensure_worker(self) -> None:
+        with self._worker_lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(
+                    target=self._run, name="ledger-committer", daemon=True
+                )
+                self._worker.start()
+
+    def close(self) -> None:
+        self._closed = True
+        with self._worker_lock:
+            if self._worker is not None and self._worker.is_alive():
+                self._queue.put(None)
+                self._worker.join(timeout=30)
+            self._worker = None
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            self._commit_with_fallback(batch)
+
+    def _commit_with_fallback(self, batch: list[_Pending]) -> None:
+        try:
+            self._commit(batch)
+        except Exception as exc:  # noqa: BLE001 - every failure must reach its waiters
+            self._ring_size = -1  # the in-memory ring may hold uncommitted changes
+            if len(batch) > 1:
+                # One bad submission must not sink the others: retry each on its own.
+                for p in batch:
+                    if not p.future.done():
+                        self._commit_with_fallback([p])
+                return
+            p = batch[0]
+            if not p.future.done():
+                if isinstance(exc, DomainError):
+                    p.future.set_exception(exc)
+                elif isinstance(exc, IntegrityError):
+                    p.future.set_exception(Conflict("this statement is already in the log"))
+                else:
+                    log.exception("append failed")
+                    p.future.set_exception(exc)
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        results: list[tuple[_Pending, Appended]] = []
+        genesis = self.genesis if self._genesis is None else self._genesis
+        with transaction(self.engine) as conn:
+            old_size, _ = self._head(conn, lock=True)
+            with self._ring_lock:
+                if self._ring is None or self._ring_size != old_size:
+                    self._ring = self._load_ring(conn)
+                ring = self._ring
+            shas = [p.sub.statement_sha256 for p in batch]
+            seen = {
+                bytes(s)
+                for (s,) in conn.execute(
+                    select(log_entries.c.statement_sha256).where(
+                        log_entries.c.statement_sha256.in_(shas)
+                    )
+                )
+            }
+            now = rfc3339(self.clock.now())
+            size = old_size
+            accepted: list[tuple[_Pending, Entry]] = []
+            for p in batch:
+                st = p.sub.statement
+                try:
+                    if p.sub.statement_sha256 in seen:
+                        raise Conflict("replayed statement: it is already in the log")
+                    self._check(ring, size, p)
+                except (DomainError, TrustError) as exc:
+                    p.future.set_exception(
+                        exc if isinstance(exc, DomainError) else Forbidden(str(exc))
+                    )
+                    continue
+                seen.add(p.sub.statement_sha256)
+                ring.apply(size, st, p.sub.body)
+                leaf = leaf_bytes(size, now, st.raw, p.sub.sig)
+                accepted.append((p, Entry(size, now, st, p.sub.sig, leaf)))
+                size += 1
+            if not accepted:
+                self._ring_size = old_size
+                return
+            self._write(conn, old_size, accepted)
+            new_nodes = merkle.append_nodes(
+                old_size, [e.leaf_hash for _, e in accepted], _db_fetch(conn)
+            )
+            conn.execute(
+                insert(log_nodes),
+                [{"key": merkle.node_key(n), "hash": h} for n, h in new_nodes.items()],
+            )
+            root = merkle.root(size, _db_fetch(conn))
+            note = self._checkpoint_note(size, root)
+            conn.execute(insert(log_checkpoints).values(size=size, root=root, note=note, time=now))
+            conn.execute(update(log_head).where(log_head.c.id == 1).values(size=size, root=root))
+            results = [
+                (p, Appended(e.index, e.leaf_hash, size, root, note, now)) for p, e in accepted
+            ]
+        self._ring_size = size
+        for p, res in results:
+            p.future.set_result(res)
+
+    def _check(self, ring: KeyRing, index: int, p: _Pending) -> None:
+        st = p.sub.statement
+        ring.check(index, st, p.sub.sig, p.sub.body, verified=p.verified_with)
+        if self.policy is not None and st.author.member != SYSTEM_MEMBER:
+            self.policy.check_append(st, ring.genesis)
+
+    def _write(self, conn: Connection, first: int, accepted: list[tuple[_Pending, Entry]]) -> None:
+        conn.execute(
+            insert(log_entries),
+            [
+                {
+                    "idx": e.index,
+                    "leaf": e.leaf,
+                    "statement_sha256": p.sub.statement_sha256,
+                    "kind": e.statement.kind,
+                    "subject": e.statement.subject,
+                    "party": e.statement.author.party,
+                    "member": e.statement.author.member,
+                    "visibility": visibility_column(e.statement.visibility),
+                    "time": e.time,
+                }
+                for p, e in accepted
+            ],
+        )
+        conn.execute(
+            insert(log_bodies), [{"idx": e.index, "body": p.sub.body_bytes} for p, e in accepted]
+        )
+        for p, e in accepted:
+            if e.statement.kind in TRUST_KINDS:
+                self._project_trust(conn, e, p.sub.body)
+            for project in self.projectors:
+                project(conn, e, p.sub.body)
+
+    @staticmethod
+    def _project_trust(conn: Connection, e: Entry, body: dict[str, Any]) -> None:
+        kind = e.statement.kind
+        if kind == KEY_REGISTERED:
+            key = VerifierKey.parse(body["key"])
+            conn.execute(
+                insert(log_keys).values(
+                    party=body["party"],
+                    member=body["member"],
+                    key_id=key.key_id_hex,
+                    vkey=body["key"],
+                    admin=body["admin"],
+                    registered=e.index,
+                )
+            )
+        elif kind == KEY_REVOKED:
+            conn.execute(
+                update(log_keys)
+                .where(
+                    log_keys.c.party == body["party"],
+                    log_keys.c.member == body["member"],
+                    log_keys.c.key_id == body["key"],
+                )
+                .values(revoked=e.index)
+            )
+        elif kind == WITNESS_REGISTERED:
+            key = VerifierKey.parse(body["key"])
+            conn.execute(
+                insert(log_witnesses).values(
+                    name=key.name, party=body["party"], vkey=body["key"], registered=e.index
+                )
+            )
+        elif kind == WITNESS_REVOKED:
+            conn.execute(
+                update(log_witnesses)
+                .where(log_witnesses.c.name == body["witness"])
+                .values(revoked=e.index)
+            )
+
+    def _checkpoint_note(self, size: int, root: bytes) -> str:
+        if self.log_key is None:
+            raise Invalid("this ledger holds no log key")
+        return sign_note(Checkpoint(self.origin, size, root).body(), self.log_key)
+
+    # ---- reading ---------------------------------------------------------------------
+
+    def may_read(self, party: str | None, visibility: Sequence[str]) -> bool:
+        return party is not None and self.genesis.may_read(party, tuple(visibility))
+
+    def checkpoint(self) -> str:
+        """The latest checkpoint note with the cosignatures it has gathered."""
+        with reading(self.engine) as conn:
+            row = conn.execute(
+                select(log_checkpoints.c.size, log_checkpoints.c.note)
+                .order_by(log_checkpoints.c.size.desc())
+                .limit(1)
+            ).first()
+            if row is None:
+                raise NotFound("this log has no checkpoint yet")
+            lines = conn.execute(
+                select(log_cosignatures.c.line)
+                .where(log_cosignatures.c.size == row.size)
+                .order_by(log_cosignatures.c.witness)
+            ).scalars()
+            return str(row.note) + "".join(lines)
+
+    def entries(self, start: int, end: int, party: str | None) -> list[dict[str, Any]]:
+        """Entries [start, end) as `party` may see them (spec: GET /entries)."""
+        if start < 0 or end <= start:
+            raise Invalid("need 0 <= start < end")
+        if end - start > MAX_ENTRIES_PER_READ:
+            raise Invalid(f"at most {MAX_ENTRIES_PER_READ} entries per request")
+        with reading(self.engine) as conn:
+            size, _ = self._head(conn)
+            if end > size:
+                raise Invalid(f"end {end} is beyond the log's size {size}")
+            rows = conn.execute(
+                select(
+                    log_entries.c.idx, log_entries.c.leaf, log_entries.c.visibility, log_bodies.c.body
+                )
+                .join(log_bodies, log_bodies.c.idx == log_entries.c.idx)
+                .where(log_entries.c.idx >= start, log_entries.c.idx < end)
+                .order_by(log_entries.c.idx)
+            ).all()
+        out = []
+        for r in rows:
+            leaf = bytes(r.leaf)
+            visible = self.may_read(party, r.visibility.strip(",").split(","))
+            out.append(
+                {
+                    "index": int(r.idx),
+                    "leaf_hash": b64e(merkle.leaf_hash(leaf)),
+                    "entry": b64e(leaf) if visible else None,
+                    "body": loads_canonical(bytes(r.body)) if visible else None,
+                }
+            )
+        return out
+
+    def entry(self, index: int, party: str | None) -> tuple[Entry, dict[str, Any]]:
+        """One entry and its body, or NotFound, whether missing or hidden from `party`."""
+        with reading(self.engine) as conn:
+            r = conn.execute(
+                select(log_entries.c.leaf, log_entries.c.visibility, log_bodies.c.body)
+                .join(log_bodies, log_bodies.c.idx == log_entries.c.idx)
+                .where(log_entries.c.idx == index)
+            ).first()
+        if r is None or not self.may_read(party, r.visibility.strip(",").split(",")):
+            raise NotFound("no such entry")
+        return parse_leaf(bytes(r.leaf)), loads_canonical(bytes(r.body))
+
+    def _check_size(self, conn: Connection, size: int) -> None:
+        cur, _ = self._head(conn)
+        if size > cur:
+            raise Invalid(f"size {size} is beyond the log's size {cur}")
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        if not 0 <= index < size:
+            raise Invalid("need 0 <= index < size")
+        with reading(self.engine) as conn:
+            self._check_size(conn, size)
+            return merkle.hashes_of(merkle.inclusion_ranges(index, size), _db_fetch(conn))
+
+    def consistency_proof(self, old: int, size: int) -> list[bytes]:
+        if not 0 < old <= size:
+            raise Invalid("need 0 < old <= size")
+        with reading(self.engine) as conn:
+            self._check_size(conn, size)
+            return merkle.hashes_of(merkle.consistency_ranges(old, size), _db_fetch(conn))
+
+    def root_at(self, size: int) -> bytes:
+        with reading(self.engine) as conn:
+            self._check_size(conn, size)
+            return merkle.root(size, _db_fetch(conn))
+
+    # ---- witnesses -------------------------------------------------------------------
+
+    def add_cosignatures(self, note: str, witness: str | None = None) -> int:
+        """Keep the cosignatures in `note` (a checkpoint cosigned by registered witnesses).
+
+        With `witness`, only that witness's line is accepted (the caller's own identity).
+        Returns how many were stored.
+        """
+        try:
+            body, sigs = split_note(note)
+            cp = Checkpoint.parse_body(body)
+        except EncodingError as exc:
+            raise Invalid(f"cosigned checkpoint: {exc}") from exc
+        now = int(self.clock.now().timestamp())
+        stored = 0
+        with transaction(self.engine) as conn:
+            row = conn.execute(
+                select(log_checkpoints.c.root).where(log_checkpoints.c.size == cp.size)
+            ).first()
+            if cp.origin != self.origin or row is None or bytes(row.root) != cp.root:
+                raise Invalid("this log never issued that checkpoint")
+            for sig in sigs:
+                if sig.name == self.origin:
+                    continue
+                if witness is not None and sig.name != witness:
+                    raise Forbidden(f"you may only post cosignatures of {witness}")
+                w = conn.execute(
+                    select(log_witnesses).where(
+                        log_witnesses.c.name == sig.name, log_witnesses.c.revoked.is_(None)
+                    )
+                ).first()
+                if w is None:
+                    raise Forbidden(f"{sig.name} is not a registered witness")
+                try:
+                    ts = verify_cosignature(body, sig, VerifierKey.parse(w.vkey))
+                except EncodingError as exc:
+                    raise Invalid(f"cosignature of {sig.name}: {exc}") from exc
+                if ts > now + MAX_COSIGNATURE_SKEW_S:
+                    raise Invalid("cosignature timestamp is in the future")
+                exists = conn.execute(
+                    select(log_cosignatures.c.id).where(
+                        log_cosignatures.c.size == cp.size, log_cosignatures.c.witness == sig.name
+                    )
+                ).first()
+                if exists is None:
+                    conn.execute(
+                        insert(log_cosignatures).values(
+                            size=cp.size, witness=sig.name, line=sig.line(), timestamp=ts
+                        )
+                    )
+                    stored += 1
+        return stored
