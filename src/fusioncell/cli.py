@@ -1,0 +1,333 @@
+"""The `fusioncell` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from fusioncell.errors import DomainError
+
+app = typer.Typer(help="fusioncell: the communication cell of a joint coordination mechanism.",
+                  no_args_is_help=True, add_completion=False)
+log_app = typer.Typer(help="The cell's log: export and verify.", no_args_is_help=True)
+key_app = typer.Typer(help="Member and witness keys.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for programs and witnesses.", no_args_is_help=True)
+witness_app = typer.Typer(help="Witnesses: register them, run one.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
+app.add_typer(key_app, name="key")
+app.add_typer(token_app, name="token")
+app.add_typer(witness_app, name="witness")
+
+out = Console()
+err = Console(stderr=True)
+
+DataOpt = Annotated[
+    Path,
+    typer.Option("--data", envvar="FUSIONCELL_DATA", help="The cell's data directory."),
+]
+DEFAULT_DATA = Path("fusioncell-data")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except DomainError as exc:
+        _fail(exc.message)
+
+
+def _settings(data: Path) -> Any:
+    from fusioncell.settings import Settings
+
+    return Settings(data=data)
+
+
+def _open(data: Path) -> Any:
+    from fusioncell.cell import open_cell
+
+    return open_cell(_settings(data))
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    with Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err, transient=False,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@app.command()
+def init(
+    charter: Annotated[Path, typer.Option(help="The charter (TOML).", exists=True, dir_okay=False)],
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Create a cell: keys for the log and each party's root, and entry 0 (charter.adopted)."""
+    from fusioncell.cell import init_cell
+
+    with _domain_errors():
+        text = charter.read_text(encoding="utf-8")
+        cell = init_cell(text, _settings(data), source=str(charter))
+        out.print(f"cell created in {data}: log {cell.ledger.origin}")
+        out.print(f"log key: {cell.ledger.genesis.log_key.encode()}")
+        out.print(f"party root keys in {data / 'keys'}: move them to each party's custody")
+        cell.close()
+
+
+@app.command()
+def serve(
+    data: DataOpt = DEFAULT_DATA,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve a cell (put TLS in front: see README)."""
+    import uvicorn
+
+    from fusioncell.app import create_app
+
+    with _domain_errors():
+        cell = _open(data)
+    out.print(f"serving {cell.ledger.origin} on http://{host}:{port}")
+    try:
+        uvicorn.run(create_app(cell), host=host, port=port, log_level="warning")
+    finally:
+        cell.close()
+
+
+@app.command()
+def demo(
+    data: DataOpt = DEFAULT_DATA,
+    port: Annotated[int, typer.Option(help="Port (on 127.0.0.1 only).")] = 8000,
+    serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after setting up.")] = True,
+) -> None:
+    """Create (or reuse) the Paris demo cell, print its accounts, and serve it locally."""
+    from fusioncell.demo import ensure_demo
+
+    with _domain_errors():
+        info = ensure_demo(data)
+    out.print(f"[bold]Paris demo cell[/] in {data} — log {info['origin']}")
+    out.print("Demo accounts (API tokens; device keys in " f"{data / 'demo'}):")
+    for a in info["accounts"]:
+        out.print(f"  {a['party']:3} {a['member']:22} {a['role']:20} {a['token']}")
+    if serve_:
+        serve(data=data, host="127.0.0.1", port=port)
+
+
+# ---- keys -------------------------------------------------------------------------
+
+
+@key_app.command("generate")
+def key_generate(
+    name: Annotated[str, typer.Option(help="Key name: PARTY/MEMBER/DEVICE, or a witness name.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Private key file (written 0600).")],
+    witness: Annotated[bool, typer.Option(help="A cosigning (witness) key.")] = False,
+) -> None:
+    """Make a key pair on this machine; print the public (verifier) key to register."""
+    from fusioncell.ledger.canonical import EncodingError
+    from fusioncell.ledger.keys import ALG_COSIGNATURE_V1, ALG_ED25519, SigningKey
+
+    if out_file.exists():
+        _fail(f"{out_file} exists; refusing to overwrite a key")
+    try:
+        key = SigningKey.generate(name, ALG_COSIGNATURE_V1 if witness else ALG_ED25519)
+    except EncodingError as exc:
+        _fail(str(exc))
+    key.save(out_file)
+    out.print(key.verifier.encode(), highlight=False)
+
+
+@key_app.command("register")
+def key_register(
+    party: Annotated[str, typer.Option()],
+    member: Annotated[str, typer.Option()],
+    vkey: Annotated[str, typer.Option(help="The verifier key printed by `key generate`.")],
+    admin: Annotated[bool, typer.Option(help="May register other keys of the party.")] = False,
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Bind a member's device key in the log, signed with the party's root key."""
+    from fusioncell.identity.devices import register_member_key
+
+    with _domain_errors():
+        cell = _open(data)
+        done = register_member_key(cell, party, member, vkey, admin=admin)
+        out.print(f"registered as entry {done.index}")
+        cell.close()
+
+
+@key_app.command("revoke")
+def key_revoke(
+    party: Annotated[str, typer.Option()],
+    member: Annotated[str, typer.Option()],
+    key_id: Annotated[str, typer.Option(help="8 hex digits.")],
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Revoke a member's key from the next entry on."""
+    from fusioncell.identity.devices import revoke_member_key
+
+    with _domain_errors():
+        cell = _open(data)
+        done = revoke_member_key(cell, party, member, key_id)
+        out.print(f"revoked as entry {done.index}")
+        cell.close()
+
+
+# ---- tokens -----------------------------------------------------------------------
+
+
+@token_app.command("create")
+def token_create(
+    party: Annotated[str, typer.Option()],
+    member: Annotated[str, typer.Option(help="Member id (or the witness's key name).")],
+    role: Annotated[str, typer.Option(help="Role, e.g. liaison_officer, auditor, witness.")],
+    label: Annotated[str, typer.Option()] = "",
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Create an API token; it is printed once and stored only as a hash."""
+    from fusioncell.cell import check_party
+    from fusioncell.identity.tokens import create_token
+
+    with _domain_errors():
+        cell = _open(data)
+        check_party(cell, party)
+        token_id, token = create_token(cell.engine, party, member, role, cell.clock.now(), label)
+        err.print(f"token {token_id} (shown once; keep it secret):")
+        out.print(token, highlight=False)
+        cell.close()
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: str, data: DataOpt = DEFAULT_DATA) -> None:
+    """Revoke an API token by its id."""
+    from fusioncell.identity.tokens import revoke_token
+
+    with _domain_errors():
+        cell = _open(data)
+        revoke_token(cell.engine, token_id, cell.clock.now())
+        out.print(f"token {token_id} revoked")
+        cell.close()
+
+
+# ---- witnesses --------------------------------------------------------------------
+
+
+@witness_app.command("add")
+def witness_add(
+    party: Annotated[str, typer.Option(help="The party the witness serves.")],
+    vkey: Annotated[str, typer.Option(help="From `key generate --witness`.")],
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Register a party's witness key in the log and print its API token."""
+    from fusioncell.identity.devices import parse_vkey, register_witness_key
+    from fusioncell.identity.tokens import create_token
+    from fusioncell.ledger.keys import ALG_COSIGNATURE_V1
+
+    with _domain_errors():
+        cell = _open(data)
+        name = parse_vkey(vkey, ALG_COSIGNATURE_V1).name
+        done = register_witness_key(cell, party, vkey)
+        _, token = create_token(cell.engine, party, name, "witness", cell.clock.now(), "witness")
+        err.print(f"witness {name} registered as entry {done.index}; its token (shown once):")
+        out.print(token, highlight=False)
+        cell.close()
+
+
+@witness_app.command("run")
+def witness_run(
+    url: Annotated[str, typer.Option(help="The cell's base URL.")],
+    token: Annotated[str, typer.Option(envvar="FUSIONCELL_TOKEN", help="The witness's token.")],
+    key: Annotated[Path, typer.Option(help="The witness's private key file.", exists=True)],
+    state: Annotated[Path, typer.Option(help="Where the witness keeps what it verified.")],
+    log_key: Annotated[str | None, typer.Option(help="Pin the log's key (else learnt once).")] = None,
+    gossip: Annotated[Path | None, typer.Option(help="Folder shared with other witnesses.")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 10.0,
+    once: Annotated[bool, typer.Option(help="One round, then exit.")] = False,
+) -> None:
+    """Follow the log, prove it consistent, cosign; alarm and exit 3 on a rewritten history."""
+    from fusioncell.client import ClientError, LogClient, LogInconsistent
+    from fusioncell.ledger.keys import SigningKey
+    from fusioncell.witness import EXIT_ALARM, Witness, WitnessAlarm
+
+    import httpx
+
+    signing = SigningKey.load(key)
+    client = LogClient(url, token, log_key=log_key)
+    try:
+        w = Witness(client, signing, state, gossip=gossip)
+        w.run(interval, once=once, log=lambda m: err.print(m, highlight=False))
+    except WitnessAlarm as exc:
+        err.print(f"[bold red]ALARM:[/] {exc.message}", highlight=False)
+        err.print(f"evidence kept in {exc.evidence}", highlight=False)
+        raise typer.Exit(EXIT_ALARM) from None
+    except (ClientError, LogInconsistent, httpx.HTTPError) as exc:
+        _fail(str(exc), 1)
+
+
+# ---- log --------------------------------------------------------------------------
+
+
+@log_app.command("export")
+def log_export(
+    directory: Annotated[Path, typer.Argument(help="Where to write the export.")],
+    as_party: Annotated[str | None, typer.Option("--as", help="Export as this party sees it.")] = None,
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Write key.txt, checkpoint.txt and entries.jsonl (the same fields as /entries)."""
+    from fusioncell.cell import check_party
+    from fusioncell.ledger.export import export_log
+
+    with _domain_errors():
+        cell = _open(data)
+        if as_party is not None:
+            check_party(cell, as_party)
+        with _progress("export") as progress:
+            size = export_log(cell.ledger, directory, as_party, progress=progress)
+        out.print(f"exported {size} entries to {directory}" + (f" as {as_party}" if as_party else ""))
+        cell.close()
+
+
+@log_app.command("verify")
+def log_verify(
+    directory: Annotated[Path, typer.Argument(help="An export folder.", exists=True, file_okay=False)],
+    workers: Annotated[int | None, typer.Option(help="Processes (default: every core).")] = None,
+) -> None:
+    """Check an export; exit 1 naming the first entry that fails."""
+    from fusioncell.ledger.verify import VerifyError, verify_dir
+
+    try:
+        with _progress("verify") as progress:
+            report = verify_dir(directory, workers=workers, progress=progress)
+    except VerifyError as exc:
+        err.print(f"[bold red]FAILED[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(
+        f"[bold green]OK[/] {report.origin}: {report.size} entries "
+        f"({report.visible} readable, {report.hidden} hidden, all hashes checked); "
+        f"cosigned by: {', '.join(report.cosigned_by) or 'no registered witness'}",
+        highlight=False,
+    )
+
+
+def main() -> None:
+    app(prog_name="fusioncell")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The built-in Paris demo (shared/specs/paris-demo.md): a cell, its accounts, a few entries.
+
+Accounts are role names, never real persons. Their device keys and tokens are kept in
+DATA/demo/ (mode 0600) so that a second `fusioncell demo` reuses the same cell.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from fusioncell.authz import Role
+from fusioncell.cell import Cell, init_cell, log_key_path, open_cell
+from fusioncell.charter.schema import paris_charter_text
+from fusioncell.identity.devices import new_member_key, post_as, register_member_key
+from fusioncell.identity.tokens import create_token
+from fusioncell.ledger.entry import Author
+from fusioncell.ledger.keys import SigningKey
+from fusioncell.settings import Settings
+
+ACCOUNTS: list[tuple[str, str, Role]] = [
+    ("IL", "il-admin", Role.PARTY_ADMIN),
+    ("IL", "il-head", Role.HEAD_OF_DELEGATION),
+    ("IL", "il-liaison", Role.LIAISON_OFFICER),
+    ("IL", "il-duty", Role.DUTY_OFFICER),
+    ("SY", "sy-admin", Role.PARTY_ADMIN),
+    ("SY", "sy-head", Role.HEAD_OF_DELEGATION),
+    ("SY", "sy-liaison", Role.LIAISON_OFFICER),
+    ("SY", "sy-duty", Role.DUTY_OFFICER),
+    ("US", "us-admin", Role.PARTY_ADMIN),
+    ("US", "us-supervisor", Role.SUPERVISOR),
+    ("US", "us-duty", Role.DUTY_OFFICER),
+    ("US", "us-auditor", Role.AUDITOR),
+]
+
+MESSAGES: list[tuple[str, str, list[str], str, str]] = [
+    ("us-supervisor", "deescalation", ["IL", "SY", "US"], "en",
+     "The communication cell is open. Acknowledge FLASH items within 5 minutes."),
+    ("sy-liaison", "deescalation", ["IL", "SY", "US"], "ar",
+     "نطلب توضيحاً بشأن تحركات قرب خط الفصل صباح اليوم."),
+    ("il-liaison", "deescalation", ["IL", "SY", "US"], "he",
+     "התקבל. נמסור הבהרה בתוך 48 שעות, כנדרש."),
+    ("sy-head", "diplomatic", ["SY", "US"], "ar",
+     "نؤكد أن لا تقدم في الملفات الاستراتيجية دون جدول زمني ملزم وواضح للانسحاب."),
+]
+
+
+def _save_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def ensure_demo(data: Path) -> dict[str, Any]:
+    settings = Settings(data=data)
+    accounts_file = data / "demo" / "accounts.json"
+    if log_key_path(data).exists() and accounts_file.exists():
+        cell = open_cell(settings)
+        info = json.loads(accounts_file.read_text(encoding="utf-8"))
+        cell.close()
+        return dict(info)
+    cell = init_cell(paris_charter_text(), settings, source="paris.toml")
+    try:
+        info = _populate(cell, data)
+    finally:
+        cell.close()
+    _save_private(accounts_file, json.dumps(info, ensure_ascii=False, indent=2))
+    return info
+
+
+def _populate(cell: Cell, data: Path) -> dict[str, Any]:
+    accounts = []
+    keys: dict[str, SigningKey] = {}
+    for party, member, role in ACCOUNTS:
+        key = new_member_key(party, member)
+        register_member_key(cell, party, member, key.verifier.encode(), admin=role is Role.PARTY_ADMIN)
+        key.save(data / "demo" / f"{member}.key")
+        keys[member] = key
+        _, token = create_token(cell.engine, party, member, role, cell.clock.now(), "demo")
+        accounts.append({"party": party, "member": member, "role": role.value, "token": token})
+    for member, thread, vis, lang, text in MESSAGES:
+        key = keys[member]
+        party = member[:2].upper()
+        post_as(cell, key, Author(party, member, key.key_id_hex), "cell.message.posted",
+                f"demo-{thread}", vis, {"thread": thread, "lang": lang, "text": text})
+    return {"origin": cell.ledger.origin, "accounts": accounts}
