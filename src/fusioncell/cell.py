@@ -1,9 +1,9 @@
 """A cell on disk: its data directory, database, log key and ledger.
 
-    DIR/fusioncell.db        SQLite (unless FUSIONCELL_DATABASE_URL names another database)
-    DIR/charter.toml         the charter as adopted (a copy; the log's entry 0 is the record)
-    DIR/keys/log.key         the log's private key: signs checkpoints and system entries
-    DIR/keys/root-XX.key     each party's root key, made by `init`; move them offline
+DIR/fusioncell.db        SQLite (unless FUSIONCELL_DATABASE_URL names another database)
+DIR/charter.toml         the charter as adopted (a copy; the log's entry 0 is the record)
+DIR/keys/log.key         the log's private key: signs checkpoints and system entries
+DIR/keys/root-XX.key     each party's root key, made by `init`; move them offline
 """
 
 from __future__ import annotations
@@ -82,13 +82,18 @@ def open_cell(
     migrate(engine)
     clock = clock or SystemClock()
     ledger = Ledger(
-        engine, SigningKey.load(key_path), clock=clock, policy=LogPolicy(),
+        engine,
+        SigningKey.load(key_path),
+        clock=clock,
+        policy=LogPolicy(),
         projectors=projectors or [],
     )
     return Cell(settings, engine, ledger, clock)
 
 
-def genesis_body(charter: Charter, log_key: SigningKey, roots: dict[str, SigningKey]) -> dict[str, Any]:
+def genesis_body(
+    charter: Charter, log_key: SigningKey, roots: dict[str, SigningKey]
+) -> dict[str, Any]:
     return {
         "charter": charter.to_json(),
         "keys": {
@@ -138,5 +143,7 @@ def init_cell(
 
 def check_party(cell: Cell, party: str) -> str:
     if party not in cell.ledger.genesis.parties:
-        raise Invalid(f"unknown party {party!r}; this cell has {', '.join(cell.ledger.genesis.parties)}")
+        raise Invalid(
+            f"unknown party {party!r}; this cell has {', '.join(cell.ledger.genesis.parties)}"
+        )
     return party

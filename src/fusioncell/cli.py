@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,8 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from fusioncell.errors import DomainError
 
-app = typer.Typer(help="fusioncell: the communication cell of a joint coordination mechanism.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="fusioncell: the communication cell of a joint coordination mechanism.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 log_app = typer.Typer(help="The cell's log: export and verify.", no_args_is_help=True)
 key_app = typer.Typer(help="Member and witness keys.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for programs and witnesses.", no_args_is_help=True)
@@ -64,8 +65,12 @@ def _open(data: Path) -> Any:
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
     with Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err, transient=False,
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
     ) as bar:
         task = bar.add_task(label, total=None)
 
@@ -116,7 +121,9 @@ def serve(
 def demo(
     data: DataOpt = DEFAULT_DATA,
     port: Annotated[int, typer.Option(help="Port (on 127.0.0.1 only).")] = 8000,
-    serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after setting up.")] = True,
+    serve_: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve after setting up.")
+    ] = True,
 ) -> None:
     """Create (or reuse) the Paris demo cell, print its accounts, and serve it locally."""
     from fusioncell.demo import ensure_demo
@@ -124,7 +131,7 @@ def demo(
     with _domain_errors():
         info = ensure_demo(data)
     out.print(f"[bold]Paris demo cell[/] in {data} — log {info['origin']}")
-    out.print("Demo accounts (API tokens; device keys in " f"{data / 'demo'}):")
+    out.print(f"Demo accounts (API tokens; device keys in {data / 'demo'}):")
     for a in info["accounts"]:
         out.print(f"  {a['party']:3} {a['member']:22} {a['role']:20} {a['token']}")
     if serve_:
@@ -255,17 +262,19 @@ def witness_run(
     token: Annotated[str, typer.Option(envvar="FUSIONCELL_TOKEN", help="The witness's token.")],
     key: Annotated[Path, typer.Option(help="The witness's private key file.", exists=True)],
     state: Annotated[Path, typer.Option(help="Where the witness keeps what it verified.")],
-    log_key: Annotated[str | None, typer.Option(help="Pin the log's key (else learnt once).")] = None,
+    log_key: Annotated[
+        str | None, typer.Option(help="Pin the log's key (else learnt once).")
+    ] = None,
     gossip: Annotated[Path | None, typer.Option(help="Folder shared with other witnesses.")] = None,
     interval: Annotated[float, typer.Option(help="Seconds between polls.")] = 10.0,
     once: Annotated[bool, typer.Option(help="One round, then exit.")] = False,
 ) -> None:
     """Follow the log, prove it consistent, cosign; alarm and exit 3 on a rewritten history."""
+    import httpx
+
     from fusioncell.client import ClientError, LogClient, LogInconsistent
     from fusioncell.ledger.keys import SigningKey
     from fusioncell.witness import EXIT_ALARM, Witness, WitnessAlarm
-
-    import httpx
 
     signing = SigningKey.load(key)
     client = LogClient(url, token, log_key=log_key)
@@ -286,7 +295,9 @@ def witness_run(
 @log_app.command("export")
 def log_export(
     directory: Annotated[Path, typer.Argument(help="Where to write the export.")],
-    as_party: Annotated[str | None, typer.Option("--as", help="Export as this party sees it.")] = None,
+    as_party: Annotated[
+        str | None, typer.Option("--as", help="Export as this party sees it.")
+    ] = None,
     data: DataOpt = DEFAULT_DATA,
 ) -> None:
     """Write key.txt, checkpoint.txt and entries.jsonl (the same fields as /entries)."""
@@ -299,13 +310,17 @@ def log_export(
             check_party(cell, as_party)
         with _progress("export") as progress:
             size = export_log(cell.ledger, directory, as_party, progress=progress)
-        out.print(f"exported {size} entries to {directory}" + (f" as {as_party}" if as_party else ""))
+        out.print(
+            f"exported {size} entries to {directory}" + (f" as {as_party}" if as_party else "")
+        )
         cell.close()
 
 
 @log_app.command("verify")
 def log_verify(
-    directory: Annotated[Path, typer.Argument(help="An export folder.", exists=True, file_okay=False)],
+    directory: Annotated[
+        Path, typer.Argument(help="An export folder.", exists=True, file_okay=False)
+    ],
     workers: Annotated[int | None, typer.Option(help="Processes (default: every core).")] = None,
 ) -> None:
     """Check an export; exit 1 naming the first entry that fails."""
@@ -330,4 +345,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

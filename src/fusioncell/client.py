@@ -100,9 +100,7 @@ class LogClient:
             if cp.size > old.size and old.size > 0:
                 path = self.consistency(old.size, cp.size)
                 if not merkle.verify_consistency(old.size, cp.size, old.root, cp.root, path):
-                    raise LogInconsistent(
-                        f"checkpoint {cp.size} is not consistent with {old.size}"
-                    )
+                    raise LogInconsistent(f"checkpoint {cp.size} is not consistent with {old.size}")
         self.verified = cp
         return cp
 
@@ -111,7 +109,9 @@ class LogClient:
         return out
 
     def inclusion(self, index: int, size: int) -> list[bytes]:
-        return [b64d(h) for h in self._get("/proof/inclusion", index=index, size=size).json()["path"]]
+        return [
+            b64d(h) for h in self._get("/proof/inclusion", index=index, size=size).json()["path"]
+        ]
 
     def consistency(self, old: int, size: int) -> list[bytes]:
         return [b64d(h) for h in self._get("/proof/consistency", old=old, size=size).json()["path"]]
@@ -167,7 +167,11 @@ class MemberClient(LogClient):
         data = r.json()
         index, note = int(data["index"]), data["checkpoint"]
         leaf_hash = b64d(data["leaf_hash"], length=32)
-        cp = self.accept_checkpoint(note) if verify else Checkpoint.parse_body(note.split("\n\n")[0] + "\n")
+        cp = (
+            self.accept_checkpoint(note)
+            if verify
+            else Checkpoint.parse_body(note.split("\n\n")[0] + "\n")
+        )
         if verify:
             # The server chose index and time; check that the leaf it built holds exactly
             # what we signed, then that this leaf is in the checkpoint we just verified.
@@ -176,7 +180,10 @@ class MemberClient(LogClient):
                 raise LogInconsistent(f"entry {index} that we wrote is hidden from us")
             leaf = b64d(got["entry"])
             entry = parse_leaf(leaf)
-            if entry.statement.raw != b64d(payload["statement"]) or b64e(entry.sig) != payload["sig"]:
+            if (
+                entry.statement.raw != b64d(payload["statement"])
+                or b64e(entry.sig) != payload["sig"]
+            ):
                 raise LogInconsistent(f"entry {index} is not the statement we signed")
             if merkle.leaf_hash(leaf) != leaf_hash:
                 raise LogInconsistent(f"entry {index}: leaf hash does not match its bytes")

@@ -1,4 +1,4 @@
-"""Injected time. Everything that reads the time takes a Clock, so deadlines test without sleeping."""
+"""Injected time: everything that reads the time takes a Clock, so deadlines test without sleep."""
 
 from __future__ import annotations
 

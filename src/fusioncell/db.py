@@ -70,9 +70,8 @@ def is_sqlite(engine: Engine) -> bool:
 @contextmanager
 def transaction(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
     """One transaction; commits on success, rolls back on any exception."""
-    with engine.connect() as conn:
-        if write:
-            conn = conn.execution_options(**WRITE)
+    with engine.connect() as plain:
+        conn = plain.execution_options(**WRITE) if write else plain
         with conn.begin():
             yield conn
 

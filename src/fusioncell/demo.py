@@ -36,14 +36,34 @@ ACCOUNTS: list[tuple[str, str, Role]] = [
 ]
 
 MESSAGES: list[tuple[str, str, list[str], str, str]] = [
-    ("us-supervisor", "deescalation", ["IL", "SY", "US"], "en",
-     "The communication cell is open. Acknowledge FLASH items within 5 minutes."),
-    ("sy-liaison", "deescalation", ["IL", "SY", "US"], "ar",
-     "نطلب توضيحاً بشأن تحركات قرب خط الفصل صباح اليوم."),
-    ("il-liaison", "deescalation", ["IL", "SY", "US"], "he",
-     "התקבל. נמסור הבהרה בתוך 48 שעות, כנדרש."),
-    ("sy-head", "diplomatic", ["SY", "US"], "ar",
-     "نؤكد أن لا تقدم في الملفات الاستراتيجية دون جدول زمني ملزم وواضح للانسحاب."),
+    (
+        "us-supervisor",
+        "deescalation",
+        ["IL", "SY", "US"],
+        "en",
+        "The communication cell is open. Acknowledge FLASH items within 5 minutes.",
+    ),
+    (
+        "sy-liaison",
+        "deescalation",
+        ["IL", "SY", "US"],
+        "ar",
+        "نطلب توضيحاً بشأن تحركات قرب خط الفصل صباح اليوم.",
+    ),
+    (
+        "il-liaison",
+        "deescalation",
+        ["IL", "SY", "US"],
+        "he",
+        "התקבל. נמסור הבהרה בתוך 48 שעות, כנדרש.",
+    ),
+    (
+        "sy-head",
+        "diplomatic",
+        ["SY", "US"],
+        "ar",
+        "نؤكد أن لا تقدم في الملفات الاستراتيجية دون جدول زمني ملزم وواضح للانسحاب.",
+    ),
 ]
 
 
@@ -76,7 +96,9 @@ def _populate(cell: Cell, data: Path) -> dict[str, Any]:
     keys: dict[str, SigningKey] = {}
     for party, member, role in ACCOUNTS:
         key = new_member_key(party, member)
-        register_member_key(cell, party, member, key.verifier.encode(), admin=role is Role.PARTY_ADMIN)
+        register_member_key(
+            cell, party, member, key.verifier.encode(), admin=role is Role.PARTY_ADMIN
+        )
         key.save(data / "demo" / f"{member}.key")
         keys[member] = key
         _, token = create_token(cell.engine, party, member, role, cell.clock.now(), "demo")
@@ -84,6 +106,13 @@ def _populate(cell: Cell, data: Path) -> dict[str, Any]:
     for member, thread, vis, lang, text in MESSAGES:
         key = keys[member]
         party = member[:2].upper()
-        post_as(cell, key, Author(party, member, key.key_id_hex), "cell.message.posted",
-                f"demo-{thread}", vis, {"thread": thread, "lang": lang, "text": text})
+        post_as(
+            cell,
+            key,
+            Author(party, member, key.key_id_hex),
+            "cell.message.posted",
+            f"demo-{thread}",
+            vis,
+            {"thread": thread, "lang": lang, "text": text},
+        )
     return {"origin": cell.ledger.origin, "accounts": accounts}

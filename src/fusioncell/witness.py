@@ -120,8 +120,11 @@ class Witness:
         try:
             cp, _ = open_checkpoint(note, self.log_key)
         except EncodingError as exc:
-            self._alarm(f"checkpoint not signed by the pinned log key: {exc}",
-                        {"new-checkpoint.txt": note}, None)
+            self._alarm(
+                f"checkpoint not signed by the pinned log key: {exc}",
+                {"new-checkpoint.txt": note},
+                None,
+            )
             raise  # unreachable: _alarm raises
         body = cp.body()
         last = self._last()
@@ -169,7 +172,9 @@ class Witness:
                 continue  # not this log's: nothing to compare
             self._check_consistent(peer, peer_note, cp, note, f"against peer {f.stem}")
 
-    def run(self, interval: float, *, once: bool = False, log: Callable[[str], None] = print) -> None:
+    def run(
+        self, interval: float, *, once: bool = False, log: Callable[[str], None] = print
+    ) -> None:
         while True:
             try:
                 r = self.step()

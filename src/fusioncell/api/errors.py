@@ -1,4 +1,4 @@
-"""Every error becomes a clear answer here, in one place: problem+json, never a 500 for bad input."""
+"""Every error becomes a clear answer here, in one place: problem+json, no 500 for bad input."""
 
 from __future__ import annotations
 

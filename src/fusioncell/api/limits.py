@@ -60,8 +60,12 @@ class BodyLimit:
     @staticmethod
     async def _reject(send: Send, status: int, detail: str) -> None:
         body = json.dumps(
-            {"type": "about:blank", "title": "too_large" if status == 413 else "invalid",
-             "status": status, "detail": detail}
+            {
+                "type": "about:blank",
+                "title": "too_large" if status == 413 else "invalid",
+                "status": status,
+                "detail": detail,
+            }
         ).encode()
         await send(
             {

@@ -69,7 +69,7 @@ async def append(request: Request, cell: CellDep, who: Writer) -> dict[str, Any]
     """Append a statement signed by the caller's own key (fusioncell extension, docs/log.md)."""
     data = await _json_body(request)
     if not isinstance(data, dict) or set(data) != {"statement", "sig", "body"}:
-        raise Invalid("send {\"statement\": base64, \"sig\": base64, \"body\": {...}}")
+        raise Invalid('send {"statement": base64, "sig": base64, "body": {...}}')
     try:
         sub = parse_submission(data["statement"], data["sig"], data["body"])
     except EncodingError as exc:

@@ -19,6 +19,7 @@ from fusioncell.ledger.trust import (
     KEY_REGISTERED,
     KEY_REVOKED,
     WITNESS_REGISTERED,
+    WITNESS_REVOKED,
 )
 
 
@@ -81,3 +82,7 @@ def register_witness_key(cell: Cell, party: str, vkey: str) -> Appended:
 
 def new_member_key(party: str, member: str, label: str = "device") -> SigningKey:
     return SigningKey.generate(f"{party}/{member}/{label}")
+
+
+def revoke_witness_key(cell: Cell, party: str, name: str) -> Appended:
+    return _as_root(cell, party, WITNESS_REVOKED, name, {"party": party, "witness": name})

@@ -80,6 +80,10 @@ def principal_for_token(engine: Engine, token: str) -> Principal:
     digest = _digest(token)
     with reading(engine) as conn:
         row = conn.execute(select(api_tokens).where(api_tokens.c.token_sha256 == digest)).first()
-    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_sha256, digest):
+    if (
+        row is None
+        or row.revoked_at is not None
+        or not hmac.compare_digest(row.token_sha256, digest)
+    ):
         raise Unauthenticated("unknown or revoked token")
     return Principal(row.party, row.member, Role(row.role))

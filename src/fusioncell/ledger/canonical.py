@@ -34,7 +34,6 @@ def loads_canonical(data: bytes) -> Any:
     return obj
 
 
-
 def _no_const(s: str) -> Any:
     raise EncodingError(f"{s} is not JSON")
 

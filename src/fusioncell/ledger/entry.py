@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +97,9 @@ def parse_statement(raw: bytes) -> Statement:
     except ValueError as exc:
         raise EncodingError(f"client_time: {exc}") from exc
     a = obj["author"]
-    _want(isinstance(a, dict) and set(a) == {"party", "member", "key"}, "author is party, member, key")
+    _want(
+        isinstance(a, dict) and set(a) == {"party", "member", "key"}, "author is party, member, key"
+    )
     _want(all(isinstance(a[k], str) for k in a), "author fields must be strings")
     _want(
         bool(PARTY_RE.match(a["party"])) or a["party"] == SYSTEM_PARTY,
@@ -106,7 +109,9 @@ def parse_statement(raw: bytes) -> Statement:
     _want(bool(KEYID_RE.match(a["key"])), "author.key must be 8 lowercase hex digits")
     vis = obj["visibility"]
     _want(isinstance(vis, list) and len(vis) > 0, "visibility must be a non-empty list")
-    _want(all(isinstance(p, str) and PARTY_RE.match(p) for p in vis), "visibility holds party codes")
+    _want(
+        all(isinstance(p, str) and PARTY_RE.match(p) for p in vis), "visibility holds party codes"
+    )
     _want(vis == sorted(set(vis)), "visibility must be sorted and without repeats")
     return Statement(
         raw=raw,
@@ -152,7 +157,7 @@ def build_statement(
     kind: str,
     subject: str,
     author: Author,
-    visibility: list[str] | tuple[str, ...],
+    visibility: Sequence[str],
     body: dict[str, Any],
     client_time: str,
 ) -> tuple[bytes, dict[str, Any]]:

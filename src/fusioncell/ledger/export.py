@@ -28,7 +28,9 @@ def export_log(
         for start in range(0, cp.size, MAX_ENTRIES_PER_READ):
             end = min(start + MAX_ENTRIES_PER_READ, cp.size)
             rows = (
-                ledger.all_entries(start, end) if reader_sees_all else ledger.entries(start, end, view)
+                ledger.all_entries(start, end)
+                if reader_sees_all
+                else ledger.entries(start, end, view)
             )
             for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")

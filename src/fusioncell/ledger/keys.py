@@ -10,9 +10,8 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
-
 from functools import lru_cache
+from pathlib import Path
 
 import nacl.exceptions
 import nacl.signing

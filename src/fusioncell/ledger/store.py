@@ -220,7 +220,9 @@ class Ledger:
             conn.execute(insert(log_head).values(id=1, size=0, root=merkle.EMPTY_ROOT))
         self._ring = KeyRing(self._genesis)
         self._ring_size = 0
-        return self.append_system(GENESIS_KIND, "charter", list(self._genesis.parties), genesis_body)
+        return self.append_system(
+            GENESIS_KIND, "charter", list(self._genesis.parties), genesis_body
+        )
 
     # ---- appending -------------------------------------------------------------------
 
@@ -310,7 +312,7 @@ class Ledger:
     def _commit_with_fallback(self, batch: list[_Pending]) -> None:
         try:
             self._commit(batch)
-        except Exception as exc:  # noqa: BLE001 - every failure must reach its waiters
+        except Exception as exc:
             self._ring_size = -1  # the in-memory ring may hold uncommitted changes
             self._frontier_size = -1
             if len(batch) > 1:
@@ -331,7 +333,7 @@ class Ledger:
 
     def _commit(self, batch: list[_Pending]) -> None:
         results: list[tuple[_Pending, Appended]] = []
-        genesis = self.genesis if self._genesis is None else self._genesis
+        self.genesis  # noqa: B018 - load entry 0 before taking the lock
         with transaction(self.engine) as conn:
             old_size, _ = self._head(conn, lock=True)
             with self._ring_lock:
@@ -506,7 +508,10 @@ class Ledger:
                 raise Invalid(f"end {end} is beyond the log's size {size}")
             rows = conn.execute(
                 select(
-                    log_entries.c.idx, log_entries.c.leaf, log_entries.c.visibility, log_bodies.c.body
+                    log_entries.c.idx,
+                    log_entries.c.leaf,
+                    log_entries.c.visibility,
+                    log_bodies.c.body,
                 )
                 .join(log_bodies, log_bodies.c.idx == log_entries.c.idx)
                 .where(log_entries.c.idx >= start, log_entries.c.idx < end)

@@ -130,9 +130,8 @@ class KeyRing:
             raise TrustError("signature does not verify with the author's key")
         if st.kind == GENESIS_KIND and st.author.member != SYSTEM_MEMBER:
             raise TrustError("charter.adopted is written by the system")
-        if st.kind in TRUST_KINDS or st.kind == GENESIS_KIND:
-            if st.visibility != g.parties:
-                raise TrustError(f"{st.kind} must be visible to every party")
+        if (st.kind in TRUST_KINDS or st.kind == GENESIS_KIND) and st.visibility != g.parties:
+            raise TrustError(f"{st.kind} must be visible to every party")
         if st.kind in TRUST_KINDS:
             if body is None:
                 raise TrustError(f"{st.kind} needs its body to be checked")
@@ -144,36 +143,53 @@ class KeyRing:
         party = body.get("party")
         if party != st.author.party:
             raise TrustError("a party registers and revokes only its own keys")
-        if st.kind in (KEY_REGISTERED, KEY_REVOKED):
-            member = body.get("member")
-            if not isinstance(member, str) or not MEMBER_RE.match(member):
-                raise TrustError("body.member is not a member id")
-            if member in (ROOT_MEMBER, SYSTEM_MEMBER):
-                raise TrustError(f"'{member}' is reserved")
-            if st.subject != f"{party}/{member}":
-                raise TrustError("subject must be PARTY/MEMBER")
-        if st.kind == KEY_REGISTERED:
-            key = _vkey(body.get("key"), ALG_ED25519)
-            if not key.name.startswith(f"{party}/{body['member']}/"):
-                raise TrustError("a member key's name starts with PARTY/MEMBER/")
-            if not isinstance(body.get("admin"), bool):
-                raise TrustError("body.admin must be true or false")
-            if (party, body["member"], key.key_id_hex) in self.members:
-                raise TrustError("this key is already registered")
-        elif st.kind == KEY_REVOKED:
-            rec = self.members.get((party, body["member"], str(body.get("key"))))
-            if rec is None or rec.revoked is not None:
-                raise TrustError("no such registered, unrevoked key")
-        elif st.kind == WITNESS_REGISTERED:
-            key = _vkey(body.get("key"), ALG_COSIGNATURE_V1)
-            if key.name in self.witnesses:
-                raise TrustError(f"witness {key.name} is already registered")
-            if st.subject != key.name:
-                raise TrustError("subject must be the witness's name")
-        elif st.kind == WITNESS_REVOKED:
-            w = self.witnesses.get(str(body.get("witness")))
-            if w is None or w.revoked is not None or w.party != party:
-                raise TrustError("no such registered witness of this party")
+        {
+            KEY_REGISTERED: self._check_key_registered,
+            KEY_REVOKED: self._check_key_revoked,
+            WITNESS_REGISTERED: self._check_witness_registered,
+            WITNESS_REVOKED: self._check_witness_revoked,
+        }[st.kind](st, party, body)
+
+    @staticmethod
+    def _check_member(st: Statement, party: str, body: dict[str, Any]) -> str:
+        member = body.get("member")
+        if not isinstance(member, str) or not MEMBER_RE.match(member):
+            raise TrustError("body.member is not a member id")
+        if member in (ROOT_MEMBER, SYSTEM_MEMBER):
+            raise TrustError(f"'{member}' is reserved")
+        if st.subject != f"{party}/{member}":
+            raise TrustError("subject must be PARTY/MEMBER")
+        return member
+
+    def _check_key_registered(self, st: Statement, party: str, body: dict[str, Any]) -> None:
+        member = self._check_member(st, party, body)
+        key = _vkey(body.get("key"), ALG_ED25519)
+        if not key.name.startswith(f"{party}/{member}/"):
+            raise TrustError("a member key's name starts with PARTY/MEMBER/")
+        if not isinstance(body.get("admin"), bool):
+            raise TrustError("body.admin must be true or false")
+        if (party, member, key.key_id_hex) in self.members:
+            raise TrustError("this key is already registered")
+
+    def _check_key_revoked(self, st: Statement, party: str, body: dict[str, Any]) -> None:
+        member = self._check_member(st, party, body)
+        rec = self.members.get((party, member, str(body.get("key"))))
+        if rec is None or rec.revoked is not None:
+            raise TrustError("no such registered, unrevoked key")
+
+    def _check_witness_registered(self, st: Statement, party: str, body: dict[str, Any]) -> None:
+        key = _vkey(body.get("key"), ALG_COSIGNATURE_V1)
+        if key.name in self.witnesses:
+            raise TrustError(f"witness {key.name} is already registered")
+        if st.subject != key.name:
+            raise TrustError("subject must be the witness's name")
+
+    def _check_witness_revoked(self, st: Statement, party: str, body: dict[str, Any]) -> None:
+        w = self.witnesses.get(str(body.get("witness")))
+        if w is None or w.revoked is not None or w.party != party:
+            raise TrustError("no such registered witness of this party")
+        if st.subject != w.key.name:
+            raise TrustError("subject must be the witness's name")
 
     def apply(self, index: int, st: Statement, body: dict[str, Any] | None) -> None:
         """Record what a valid entry changes in the key ring."""

@@ -67,8 +67,11 @@ def _check_line(
         raise VerifyError(expected, "line must have index, leaf_hash, entry and body")
     index = obj["index"]
     if index != expected:
-        raise VerifyError(expected, f"found entry {index} where entry {expected} belongs "
-                          "(an entry was dropped, duplicated or reordered)")
+        raise VerifyError(
+            expected,
+            f"found entry {index} where entry {expected} belongs "
+            "(an entry was dropped, duplicated or reordered)",
+        )
     try:
         lh = b64d(obj["leaf_hash"], length=32, what="leaf_hash")
     except EncodingError as exc:
@@ -152,13 +155,14 @@ def verify_dir(
         report.visible += visible
         workers = workers or os.cpu_count() or 1
         tasks = ((ring, version, s, lines) for s, lines in _chunks(fh, 1))
-        for res in _map(workers, tasks):
-            if res.ring_version != version:
+        for sent in _map(workers, tasks):
+            res = sent
+            if sent.ring_version != version:
                 # Sent before an earlier chunk changed the ring: check it again, now.
-                res = _check_chunk(ring, version, res.start, _lines_of(path, res.start))
+                res = _check_chunk(ring, version, sent.start, _lines_of(path, sent.start))
             if res.failure:
                 raise VerifyError(*res.failure)
-            for index, leaf, sig, body in res.trust:
+            for index, leaf, _sig, body in res.trust:
                 ring.apply(index, parse_leaf(leaf).statement, body)
                 version += 1
             for h in res.leaf_hashes:
@@ -168,13 +172,18 @@ def verify_dir(
                 progress(tree.size, cp.size)
     report.hidden = tree.size - report.visible
     if tree.size < cp.size:
-        raise VerifyError(tree.size, f"missing: the checkpoint has {cp.size} entries, the export "
-                          f"{tree.size} (truncated)")
+        raise VerifyError(
+            tree.size,
+            f"missing: the checkpoint has {cp.size} entries, the export {tree.size} (truncated)",
+        )
     if tree.size > cp.size:
         raise VerifyError(cp.size, f"the export has {tree.size} entries, the checkpoint {cp.size}")
     if tree.root() != cp.root:
-        raise VerifyError(None, "the tree of these leaf hashes does not match the signed "
-                          "checkpoint: a hidden entry's leaf hash was altered")
+        raise VerifyError(
+            None,
+            "the tree of these leaf hashes does not match the signed "
+            "checkpoint: a hidden entry's leaf hash was altered",
+        )
     report.cosigned_by = _cosigners(cp, others, ring)
     return report
 
@@ -202,7 +211,9 @@ def _lines_of(path: Path, start: int) -> list[str]:
     return out
 
 
-def _map(workers: int, tasks: Iterator[tuple[KeyRing, int, int, list[str]]]) -> Iterator[_ChunkResult]:
+def _map(
+    workers: int, tasks: Iterator[tuple[KeyRing, int, int, list[str]]]
+) -> Iterator[_ChunkResult]:
     if workers <= 1:
         for t in tasks:
             yield _check_chunk(*t)
