@@ -63,11 +63,38 @@ def test_init_register_export_verify(env: Path) -> None:
     assert code == 2 and "0x04" in out
 
     code, out = run(
-        "token", "create", "--party", "SY", "--member", "sy-liaison", "--role", "liaison_officer"
+        "member",
+        "add",
+        "--party",
+        "SY",
+        "--member",
+        "sy-liaison",
+        "--role",
+        "liaison_officer",
+        "--url",
+        "https://cell.example",
     )
-    assert code == 0 and out.strip().splitlines()[-1].startswith("fct_")
-    code, out = run("token", "create", "--party", "SY", "--member", "x", "--role", "king")
+    assert code == 0 and "https://cell.example/invite/" in out, out
+    code, out = run(
+        "member", "add", "--party", "SY", "--member", "sy-liaison", "--role", "liaison_officer"
+    )
+    assert code == 2 and "already exists" in out
+    code, out = run("member", "add", "--party", "SY", "--member", "Bad Name", "--role", "auditor")
+    assert code == 2 and "member id" in out
+    code, out = run("member", "add", "--party", "SY", "--member", "x1", "--role", "king")
     assert code == 2 and "unknown role" in out
+    code, out = run("token", "create", "sy-liaison")
+    assert code == 0 and out.strip().splitlines()[-1].startswith("fct_"), out
+    code, out = run("token", "create", "nobody")
+    assert code == 2 and "no member" in out
+    code, out = run("member", "list")
+    assert code == 0 and "sy-liaison" in out
+    code, out = run("member", "disable", "sy-liaison")
+    assert code == 0 and "disabled" in out
+    code, out = run("token", "create", "sy-liaison")
+    assert code == 2 and "disabled" in out
+    code, out = run("rebuild")
+    assert code == 0 and "rebuilt" in out
 
     code, out = run("log", "export", str(env / "exp"), "--as", "IL")
     assert code == 0, out
@@ -79,7 +106,7 @@ def test_init_register_export_verify(env: Path) -> None:
 
 
 def test_commands_on_a_missing_cell(env: Path) -> None:
-    code, out = run("token", "create", "--party", "SY", "--member", "x", "--role", "auditor")
+    code, out = run("token", "create", "x")
     assert code == 2 and "fusioncell init" in out
 
 
@@ -123,6 +150,6 @@ def test_demo_no_serve_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("FUSIONCELL_DATABASE_URL", raising=False)
     code, out = run("demo", "--data", str(tmp_path / "d"), "--no-serve")
     assert code == 0, out
-    assert "sy-liaison" in out and "us-supervisor" in out and "fct_" in out
+    assert "sy-liaison" in out and "us-supervisor" in out and "TOTP is off" in out
     code2, out2 = run("demo", "--data", str(tmp_path / "d"), "--no-serve")
     assert code2 == 0 and out2 == out  # the same cell and accounts, reused

@@ -26,6 +26,8 @@ app.add_typer(log_app, name="log")
 app.add_typer(key_app, name="key")
 app.add_typer(token_app, name="token")
 app.add_typer(witness_app, name="witness")
+member_app = typer.Typer(help="Members of the cell.", no_args_is_help=True)
+app.add_typer(member_app, name="member")
 
 out = Console()
 err = Console(stderr=True)
@@ -53,7 +55,7 @@ def _domain_errors() -> Iterator[None]:
 def _settings(data: Path) -> Any:
     from fusioncell.settings import Settings
 
-    return Settings(data=data)
+    return Settings.for_data(data)
 
 
 def _open(data: Path) -> Any:
@@ -131,11 +133,99 @@ def demo(
     with _domain_errors():
         info = ensure_demo(data)
     out.print(f"[bold]Paris demo cell[/] in {data} — log {info['origin']}")
-    out.print(f"Demo accounts (API tokens; device keys in {data / 'demo'}):")
+    out.print(f"Open http://127.0.0.1:{port}/ and sign in with one of these accounts.")
+    out.print(f"TOTP is off in the demo; API tokens and device keys are in {data / 'demo'}.",
+              highlight=False)
     for a in info["accounts"]:
-        out.print(f"  {a['party']:3} {a['member']:22} {a['role']:20} {a['token']}")
+        out.print(f"  {a['party']:3} {a['member']:15} {a['role']:19} {a['password']}",
+                  highlight=False, soft_wrap=True)
     if serve_:
         serve(data=data, host="127.0.0.1", port=port)
+
+
+@app.command()
+def rebuild(data: DataOpt = DEFAULT_DATA) -> None:
+    """Recompute every projection from the log (the log is the source of truth)."""
+    from fusioncell.projections import rebuild as do_rebuild
+
+    with _domain_errors():
+        cell = _open(data)
+        with _progress("rebuild") as progress:
+            n = do_rebuild(cell, progress)
+        out.print(f"rebuilt every projection from {n} entries")
+        cell.close()
+
+
+# ---- members ------------------------------------------------------------------------
+
+
+@member_app.command("add")
+def member_add(
+    party: Annotated[str, typer.Option(help="The member's party.")],
+    member: Annotated[str, typer.Option(help="Member id: a role name, never a person's.")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="party_admin, head_of_delegation, liaison_officer, "
+            "duty_officer, supervisor or auditor."
+        ),
+    ],
+    url: Annotated[
+        str, typer.Option(help="The cell's address, for the invitation link.")
+    ] = "http://127.0.0.1:8000",
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Add a member (signed into the log with the party's root key) and print a one-time
+    invitation link where they choose a password."""
+    from fusioncell.identity.accounts import do_add_member
+
+    with _domain_errors():
+        cell = _open(data)
+        if role == "witness":
+            _fail("witnesses are added with `fusioncell witness add`")
+        done, invitation = do_add_member(cell, party, member, role)
+        out.print(f"{member} added to {party} as {role} (entry {done.index})")
+        out.print(
+            f"invitation (one use, 7 days): {url.rstrip('/')}/invite/{invitation}", highlight=False
+        )
+        cell.close()
+
+
+@member_app.command("list")
+def member_list(
+    party: Annotated[str | None, typer.Option(help="Only this party.")] = None,
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """List the cell's members."""
+    from rich.table import Table
+
+    from fusioncell.identity.accounts import list_members
+
+    with _domain_errors():
+        cell = _open(data)
+        table = Table("party", "member", "role", "since entry", "status")
+        for m in list_members(cell.engine, party):
+            table.add_row(
+                m.party,
+                m.member,
+                m.role.value,
+                str(m.added),
+                "active" if m.active else f"disabled at {m.disabled}",
+            )
+        out.print(table)
+        cell.close()
+
+
+@member_app.command("disable")
+def member_disable(member: str, data: DataOpt = DEFAULT_DATA) -> None:
+    """Disable a member: signed into the log; their sessions and tokens end at once."""
+    from fusioncell.identity.accounts import do_disable_member
+
+    with _domain_errors():
+        cell = _open(data)
+        done = do_disable_member(cell, member)
+        out.print(f"{member} disabled (entry {done.index})")
+        cell.close()
 
 
 # ---- keys -------------------------------------------------------------------------
@@ -201,21 +291,23 @@ def key_revoke(
 
 @token_app.command("create")
 def token_create(
-    party: Annotated[str, typer.Option()],
-    member: Annotated[str, typer.Option(help="Member id (or the witness's key name).")],
-    role: Annotated[str, typer.Option(help="Role, e.g. liaison_officer, auditor, witness.")],
-    label: Annotated[str, typer.Option()] = "",
+    member: Annotated[str, typer.Argument(help="The member the token acts for.")],
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
     data: DataOpt = DEFAULT_DATA,
 ) -> None:
-    """Create an API token; it is printed once and stored only as a hash."""
-    from fusioncell.cell import check_party
+    """Create an API token for a member (with the member's role); printed once, stored hashed."""
+    from fusioncell.identity.accounts import get_member
     from fusioncell.identity.tokens import create_token
 
     with _domain_errors():
         cell = _open(data)
-        check_party(cell, party)
-        token_id, token = create_token(cell.engine, party, member, role, cell.clock.now(), label)
-        err.print(f"token {token_id} (shown once; keep it secret):")
+        m = get_member(cell.engine, member)
+        if not m.active:
+            _fail(f"member {member} is disabled")
+        token_id, token = create_token(
+            cell.engine, m.party, m.member, m.role, cell.clock.now(), label
+        )
+        err.print(f"token {token_id} for {m.member} ({m.role.value}); shown once, keep it secret:")
         out.print(token, highlight=False)
         cell.close()
 

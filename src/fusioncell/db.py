@@ -85,7 +85,8 @@ def reading(engine: Engine) -> Iterator[Connection]:
 
 def target_metadata() -> Any:
     """Every table of every package, for migrations."""
-    import fusioncell.identity.tokens  # noqa: F401 - registers its tables
+    import fusioncell.identity.tables
+    import fusioncell.identity.tokens  # noqa: F401 - registers their tables
     from fusioncell.ledger.tables import metadata
 
     return metadata

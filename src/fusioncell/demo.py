@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
 from fusioncell.authz import Role
 from fusioncell.cell import Cell, init_cell, log_key_path, open_cell
 from fusioncell.charter.schema import paris_charter_text
+from fusioncell.identity.accounts import do_add_member, set_password
 from fusioncell.identity.devices import new_member_key, post_as, register_member_key
 from fusioncell.identity.tokens import create_token
 from fusioncell.ledger.entry import Author
@@ -74,8 +76,18 @@ def _save_private(path: Path, text: str) -> None:
         fh.write(text)
 
 
+DEMO_SETTINGS = """# The demo cell's settings (a real cell has none of these).
+require_totp = false        # sign-in without TOTP; the sign-in page says so
+demo_auto_approve = true    # new browser devices are registered at once with the root key
+secure_cookies = true
+"""
+
+
 def ensure_demo(data: Path) -> dict[str, Any]:
-    settings = Settings(data=data)
+    data.mkdir(parents=True, exist_ok=True)
+    if not (data / "settings.toml").exists():
+        (data / "settings.toml").write_text(DEMO_SETTINGS, encoding="utf-8")
+    settings = Settings.for_data(data)
     accounts_file = data / "demo" / "accounts.json"
     if log_key_path(data).exists() and accounts_file.exists():
         cell = open_cell(settings)
@@ -95,6 +107,9 @@ def _populate(cell: Cell, data: Path) -> dict[str, Any]:
     accounts = []
     keys: dict[str, SigningKey] = {}
     for party, member, role in ACCOUNTS:
+        do_add_member(cell, party, member, role)
+        password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
+        set_password(cell.engine, member, password)
         key = new_member_key(party, member)
         register_member_key(
             cell, party, member, key.verifier.encode(), admin=role is Role.PARTY_ADMIN
@@ -102,7 +117,15 @@ def _populate(cell: Cell, data: Path) -> dict[str, Any]:
         key.save(data / "demo" / f"{member}.key")
         keys[member] = key
         _, token = create_token(cell.engine, party, member, role, cell.clock.now(), "demo")
-        accounts.append({"party": party, "member": member, "role": role.value, "token": token})
+        accounts.append(
+            {
+                "party": party,
+                "member": member,
+                "role": role.value,
+                "password": password,
+                "token": token,
+            }
+        )
     for member, thread, vis, lang, text in MESSAGES:
         key = keys[member]
         party = member[:2].upper()

@@ -40,3 +40,8 @@ class Conflict(DomainError):
 class TooLarge(DomainError):
     status = 413
     code = "too_large"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +14,26 @@ class Settings(BaseSettings):
     data: Path = Path("fusioncell-data")
     database_url: str | None = None  # default: SQLite file inside the data directory
     max_body_bytes: int = 2 * 1024 * 1024  # the largest request body accepted
+    require_totp: bool = True  # the demo switches it off, and says so on the sign-in page
+    session_lifetime: timedelta = timedelta(hours=12)
+    session_idle: timedelta = timedelta(hours=1)
+    secure_cookies: bool = True  # browsers accept Secure cookies from http://127.0.0.1 too
+    hsts: bool = False  # set when served over HTTPS
+    demo_auto_approve: bool = False  # the demo registers new devices with the root key
+
+    @classmethod
+    def for_data(cls, data: Path) -> Settings:
+        """Settings of the cell in `data`: its settings.toml, then FUSIONCELL_* variables."""
+        import os
+        import tomllib
+
+        values: dict[str, object] = {}
+        f = data / "settings.toml"
+        if f.exists():
+            with f.open("rb") as fh:
+                values = tomllib.load(fh)
+        values = {k: v for k, v in values.items() if f"FUSIONCELL_{k.upper()}" not in os.environ}
+        return cls(**values, data=data)  # type: ignore[arg-type]
 
     def db_url(self) -> str:
         if self.database_url:

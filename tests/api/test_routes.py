@@ -12,8 +12,8 @@ from fusioncell.api.deps import Requires
 from fusioncell.app import create_app
 from fusioncell.cell import Cell
 
-# Routes FastAPI itself adds; they carry no data of the cell.
-FRAMEWORK = {"/api/openapi.json"}
+# Routes FastAPI itself adds, and static assets; they carry no data of the cell.
+FRAMEWORK = {"/api/openapi.json", "/static"}  # static: our own css/js, public by nature
 
 
 def _requirements(dep: Dependant) -> list[Requires]:

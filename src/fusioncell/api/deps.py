@@ -1,4 +1,5 @@
-"""Request dependencies: the cell, and the principal a route's permission requires."""
+"""Who is asking, and may they: the one place that authenticates (bearer token or session
+cookie), checks CSRF on cookie-authenticated writes, and checks the route's permission."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ from fastapi import Depends, Header, Request
 
 from fusioncell.authz import Permission, Principal
 from fusioncell.cell import Cell
-from fusioncell.errors import Forbidden, Unauthenticated
+from fusioncell.errors import Forbidden, NotFound, Unauthenticated
+from fusioncell.identity.accounts import get_member
+from fusioncell.identity.sessions import Session, SessionPolicy, session_for_token
 from fusioncell.identity.tokens import principal_for_token
+from fusioncell.web.security import same
+
+SESSION_COOKIE = "fc_session"
+PRE_COOKIE = "fc_pre"  # double-submit CSRF token for forms shown before sign-in
+LANG_COOKIE = "fc_lang"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_cell(request: Request) -> Cell:
@@ -20,25 +29,104 @@ def get_cell(request: Request) -> Cell:
 CellDep = Annotated[Cell, Depends(get_cell)]
 
 
+def session_policy(cell: Cell) -> SessionPolicy:
+    s = cell.settings
+    return SessionPolicy(
+        lifetime=s.session_lifetime, idle=s.session_idle, require_totp=s.require_totp
+    )
+
+
+async def _csrf_value(request: Request) -> str | None:
+    header = request.headers.get("x-csrf-token")
+    if header:
+        return header
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def current_session(request: Request, *, allow_pending: bool = False) -> Session | None:
+    """The signed-in session of this request, or None (cached on request.state)."""
+    if hasattr(request.state, "session"):
+        s: Session | None = request.state.session
+    else:
+        token = request.cookies.get(SESSION_COOKIE)
+        s = None
+        if token:
+            cell = get_cell(request)
+            try:
+                s = session_for_token(cell.engine, token, cell.clock.now(), session_policy(cell))
+            except Unauthenticated:
+                s = None
+        request.state.session = s
+    if s is not None and s.pending_totp and not allow_pending:
+        return None
+    return s
+
+
 class Requires:
     """A route's permission. Every route depends on exactly one (a test walks them all)."""
 
-    def __init__(self, permission: Permission) -> None:
+    def __init__(self, permission: Permission, *, allow_pending: bool = False) -> None:
         self.permission = permission
+        self.allow_pending = allow_pending
 
-    def __call__(
+    async def __call__(
         self, request: Request, authorization: Annotated[str | None, Header()] = None
     ) -> Principal:
-        if not authorization:
-            raise Unauthenticated("sign in, or send Authorization: Bearer TOKEN")
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthenticated("Authorization must be 'Bearer TOKEN'")
-        principal = principal_for_token(request.app.state.cell.engine, token.strip())
+        cell = get_cell(request)
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise Unauthenticated("Authorization must be 'Bearer TOKEN'")
+            principal = principal_for_token(cell.engine, token.strip())
+        else:
+            session = current_session(request, allow_pending=self.allow_pending)
+            if session is None:
+                raise Unauthenticated("sign in, or send Authorization: Bearer TOKEN")
+            try:
+                m = get_member(cell.engine, session.member)
+            except NotFound:
+                raise Unauthenticated("your account no longer exists") from None
+            if not m.active:
+                raise Unauthenticated("your account is disabled")
+            if request.method not in SAFE_METHODS and not same(
+                await _csrf_value(request), session.csrf
+            ):
+                raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+            principal = Principal(m.party, m.member, m.role)
         if not principal.can(self.permission):
             raise Forbidden(f"your role may not {self.permission.value}")
+        request.state.principal = principal
         return principal
 
 
-def require(permission: Permission) -> Any:
-    return Depends(Requires(permission))
+class Public(Requires):
+    """Pages anyone may open (sign-in); forms on them carry a pre-session CSRF token."""
+
+    def __init__(self) -> None:
+        super().__init__(Permission.PUBLIC)
+
+    async def __call__(  # type: ignore[override]
+        self, request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> Principal | None:
+        if request.method not in SAFE_METHODS and not same(
+            await _csrf_value(request), request.cookies.get(PRE_COOKIE)
+        ):
+            raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+        s = current_session(request)
+        if s is None:
+            return None
+        m = get_member(get_cell(request).engine, s.member)
+        return Principal(m.party, m.member, m.role) if m.active else None
+
+
+def require(permission: Permission, *, allow_pending: bool = False) -> Any:
+    return Depends(Requires(permission, allow_pending=allow_pending))
+
+
+def public() -> Any:
+    return Depends(Public())

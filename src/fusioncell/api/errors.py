@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fusioncell.errors import DomainError
@@ -24,22 +24,57 @@ def problem(status: int, code: str, detail: str, **extra: object) -> JSONRespons
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/log/"))
+
+
+def _page(request: Request, status: int, message: str) -> Response:
+    """Errors on pages are pages, in the reader's language; signing in is a redirect."""
+    from urllib.parse import quote
+
+    from fusioncell.web.render import render
+
+    if status == 401:
+        nxt = request.url.path if request.method == "GET" else "/"
+        return RedirectResponse(f"/signin?next={quote(nxt)}", status_code=303)
+    titles = {
+        403: "Forbidden",
+        404: "Not found",
+        409: "Conflict",
+        413: "Too large",
+        429: "Too many attempts",
+    }
+    try:
+        return render(
+            request, "error.html", status=status, title=titles.get(status, "Error"), message=message
+        )
+    except Exception:
+        log.exception("error page failed")
+        return PlainTextResponse(message, status_code=status)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if not _wants_json(request):
+            return _page(request, exc.status, exc.message)
         return problem(exc.status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"field": ".".join(str(x) for x in e.get("loc", ())), "message": e.get("msg", "")}
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+        if not _wants_json(request):
+            return _page(request, 400, detail)
         return problem(400, "invalid", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if not _wants_json(request):
+            return _page(request, exc.status_code, str(exc.detail))
         return problem(exc.status_code, "http_error", str(exc.detail))
 
     @app.exception_handler(Exception)

@@ -9,6 +9,10 @@ class Permission(StrEnum):
     LOG_READ = "log:read"
     LOG_APPEND = "log:append"
     LOG_COSIGN = "log:cosign"
+    CELL_READ = "cell:read"  # the home page, the entries a party may see
+    MEMBER_READ = "member:read"  # the cell's directory of members
+    PROFILE_MANAGE = "profile:manage"  # one's own sessions, devices, language
+    DEVICE_APPROVE = "device:approve"  # a party admin approves its members' devices
     PUBLIC = "public:read"  # pages anyone may see (the sign-in page, health)
 
 
@@ -22,14 +26,17 @@ class Role(StrEnum):
     WITNESS = "witness"
 
 
-_WRITERS = frozenset({Permission.LOG_READ, Permission.LOG_APPEND})
+_READERS = frozenset(
+    {Permission.LOG_READ, Permission.CELL_READ, Permission.MEMBER_READ, Permission.PROFILE_MANAGE}
+)
+_WRITERS = _READERS | {Permission.LOG_APPEND}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.PARTY_ADMIN: _WRITERS,
+    Role.PARTY_ADMIN: _WRITERS | {Permission.DEVICE_APPROVE},
     Role.HEAD_OF_DELEGATION: _WRITERS,
     Role.LIAISON_OFFICER: _WRITERS,
     Role.DUTY_OFFICER: _WRITERS,
     Role.SUPERVISOR: _WRITERS,
-    Role.AUDITOR: frozenset({Permission.LOG_READ}),
+    Role.AUDITOR: _READERS,  # reads what its party may read; writes nothing
     Role.WITNESS: frozenset({Permission.LOG_READ, Permission.LOG_COSIGN}),
 }

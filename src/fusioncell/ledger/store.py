@@ -50,6 +50,7 @@ from fusioncell.ledger.tables import (
     log_entries,
     log_head,
     log_keys,
+    log_members,
     log_nodes,
     log_witnesses,
 )
@@ -57,9 +58,12 @@ from fusioncell.ledger.trust import (
     GENESIS_KIND,
     KEY_REGISTERED,
     KEY_REVOKED,
+    MEMBER_ADDED,
+    MEMBER_DISABLED,
     TRUST_KINDS,
     WITNESS_REGISTERED,
     WITNESS_REVOKED,
+    AccountRecord,
     Genesis,
     KeyRecord,
     KeyRing,
@@ -176,6 +180,8 @@ class Ledger:
             ring.members[(r.party, r.member, r.key_id)] = KeyRecord(
                 VerifierKey.parse(r.vkey), r.admin, r.registered, r.revoked
             )
+        for r in conn.execute(select(log_members)):
+            ring.accounts[r.member] = AccountRecord(r.party, r.role, r.added, r.disabled)
         for r in conn.execute(select(log_witnesses)):
             ring.witnesses[r.name] = WitnessRecord(
                 r.party, VerifierKey.parse(r.vkey), r.registered, r.revoked
@@ -461,6 +467,18 @@ class Ledger:
                 update(log_witnesses)
                 .where(log_witnesses.c.name == body["witness"])
                 .values(revoked=e.index)
+            )
+        elif kind == MEMBER_ADDED:
+            conn.execute(
+                insert(log_members).values(
+                    member=body["member"], party=body["party"], role=body["role"], added=e.index
+                )
+            )
+        elif kind == MEMBER_DISABLED:
+            conn.execute(
+                update(log_members)
+                .where(log_members.c.member == body["member"])
+                .values(disabled=e.index)
             )
 
     def _checkpoint_note(self, size: int, root: bytes) -> str:

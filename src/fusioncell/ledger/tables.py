@@ -108,3 +108,13 @@ log_witnesses = Table(
     Column("registered", BigInteger, nullable=False),
     Column("revoked", BigInteger, nullable=True),
 )
+
+log_members = Table(
+    "log_members",
+    metadata,
+    Column("member", String(64), primary_key=True),  # member ids are unique in a cell
+    Column("party", String(8), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("added", BigInteger, nullable=False),
+    Column("disabled", BigInteger, nullable=True),
+)

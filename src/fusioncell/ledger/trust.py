@@ -6,6 +6,7 @@ export, so both agree on what a valid entry is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,19 @@ KEY_REGISTERED = "member.key.registered"
 KEY_REVOKED = "member.key.revoked"
 WITNESS_REGISTERED = "witness.key.registered"
 WITNESS_REVOKED = "witness.key.revoked"
-TRUST_KINDS = frozenset({KEY_REGISTERED, KEY_REVOKED, WITNESS_REGISTERED, WITNESS_REVOKED})
+MEMBER_ADDED = "member.added"
+MEMBER_DISABLED = "member.disabled"
+TRUST_KINDS = frozenset(
+    {
+        KEY_REGISTERED,
+        KEY_REVOKED,
+        WITNESS_REGISTERED,
+        WITNESS_REVOKED,
+        MEMBER_ADDED,
+        MEMBER_DISABLED,
+    }
+)
+ROLE_RE = re.compile(r"^[a-z][a-z_]{0,31}$")
 
 
 class TrustError(ValueError):
@@ -76,10 +89,19 @@ class WitnessRecord:
 
 
 @dataclass(slots=True)
+class AccountRecord:
+    party: str
+    role: str
+    added: int
+    disabled: int | None = None
+
+
+@dataclass(slots=True)
 class KeyRing:
     genesis: Genesis
     members: dict[tuple[str, str, str], KeyRecord] = field(default_factory=dict)
     witnesses: dict[str, WitnessRecord] = field(default_factory=dict)
+    accounts: dict[str, AccountRecord] = field(default_factory=dict)  # member id -> account
 
     def signer(self, st: Statement) -> tuple[VerifierKey, bool]:
         """The key that must have signed `st`, and whether it may register keys."""
@@ -95,6 +117,9 @@ class KeyRing:
             if a.key != root.key_id_hex:
                 raise TrustError(f"key {a.key} is not the root key of {a.party}")
             return root, True
+        account = self.accounts.get(a.member)
+        if account is not None and account.disabled is not None:
+            raise TrustError(f"{a.party}/{a.member} was disabled at entry {account.disabled}")
         rec = self.members.get((a.party, a.member, a.key))
         if rec is None:
             raise TrustError(f"key {a.key} is not registered for {a.party}/{a.member}")
@@ -135,7 +160,12 @@ class KeyRing:
         if st.kind in TRUST_KINDS:
             if body is None:
                 raise TrustError(f"{st.kind} needs its body to be checked")
-            if not may_admin:
+            own_key = (
+                st.kind == KEY_REVOKED
+                and body.get("member") == st.author.member
+                and body.get("party") == st.author.party
+            )
+            if not may_admin and not own_key:
                 raise TrustError(f"{st.kind} is signed by the party's root or an admin key")
             self._check_trust_body(st, body)
 
@@ -148,7 +178,23 @@ class KeyRing:
             KEY_REVOKED: self._check_key_revoked,
             WITNESS_REGISTERED: self._check_witness_registered,
             WITNESS_REVOKED: self._check_witness_revoked,
+            MEMBER_ADDED: self._check_member_added,
+            MEMBER_DISABLED: self._check_member_disabled,
         }[st.kind](st, party, body)
+
+    def _check_member_added(self, st: Statement, party: str, body: dict[str, Any]) -> None:
+        member = self._check_member(st, party, body)
+        if member in self.accounts:
+            raise TrustError(f"member id {member} is taken")
+        role = body.get("role")
+        if not isinstance(role, str) or not ROLE_RE.match(role):
+            raise TrustError("body.role must be a role name")
+
+    def _check_member_disabled(self, st: Statement, party: str, body: dict[str, Any]) -> None:
+        member = self._check_member(st, party, body)
+        acc = self.accounts.get(member)
+        if acc is None or acc.party != party or acc.disabled is not None:
+            raise TrustError(f"no active member {member} in {party}")
 
     @staticmethod
     def _check_member(st: Statement, party: str, body: dict[str, Any]) -> str:
@@ -208,6 +254,10 @@ class KeyRing:
             self.witnesses[key.name] = WitnessRecord(party, key, index)
         elif st.kind == WITNESS_REVOKED:
             self.witnesses[body["witness"]].revoked = index
+        elif st.kind == MEMBER_ADDED:
+            self.accounts[body["member"]] = AccountRecord(party, body["role"], index)
+        elif st.kind == MEMBER_DISABLED:
+            self.accounts[body["member"]].disabled = index
 
 
 def _vkey(text: Any, alg: int) -> VerifierKey:

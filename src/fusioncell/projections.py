@@ -1,0 +1,68 @@
+"""Every projection of the log, in one list, and `rebuild`: recompute them all from the log.
+
+The log is the source of truth: a projection is what `rebuild` gives from entry 0 on, and
+a test holds the live tables to exactly that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import delete, select, update
+
+from fusioncell.cell import Cell
+from fusioncell.db import transaction
+from fusioncell.identity.devices_web import project_device
+from fusioncell.identity.tables import device_requests
+from fusioncell.ledger.canonical import loads_canonical
+from fusioncell.ledger.entry import parse_leaf
+from fusioncell.ledger.store import Ledger, Projector
+from fusioncell.ledger.tables import (
+    log_bodies,
+    log_entries,
+    log_keys,
+    log_members,
+    log_witnesses,
+)
+from fusioncell.ledger.trust import TRUST_KINDS
+
+PROJECTORS: list[Projector] = [project_device]
+
+# Tables that are pure projections: emptied, then refilled from the log.
+PROJECTED = [log_keys, log_witnesses, log_members]
+CHUNK = 2000
+
+
+def rebuild(cell: Cell, progress: Callable[[int, int], None] | None = None) -> int:
+    """Recompute every projection from the log, in one transaction. Returns entries read."""
+    with transaction(cell.engine) as conn:
+        size = (
+            int(
+                conn.execute(
+                    select(log_entries.c.idx).order_by(log_entries.c.idx.desc()).limit(1)
+                ).scalar()
+                or -1
+            )
+            + 1
+        )
+        for t in PROJECTED:
+            conn.execute(delete(t))
+        conn.execute(update(device_requests).values(registered_index=None))
+        for start in range(0, size, CHUNK):
+            rows = conn.execute(
+                select(log_entries.c.leaf, log_bodies.c.body)
+                .join(log_bodies, log_bodies.c.idx == log_entries.c.idx)
+                .where(log_entries.c.idx >= start, log_entries.c.idx < start + CHUNK)
+                .order_by(log_entries.c.idx)
+            ).all()
+            for r in rows:
+                entry = parse_leaf(bytes(r.leaf))
+                body = loads_canonical(bytes(r.body))
+                if entry.statement.kind in TRUST_KINDS:
+                    Ledger._project_trust(conn, entry, body)
+                for project in cell.ledger.projectors:
+                    project(conn, entry, body)
+            if progress:
+                progress(min(start + CHUNK, size), size)
+    cell.ledger._ring_size = -1  # reload the key ring from the rebuilt tables
+    return size

@@ -1,0 +1,1 @@
+"""Pages: server-rendered HTML in Arabic, Hebrew and English."""

@@ -1,0 +1,118 @@
+"""Languages: Babel catalogs (ar, he, en), one Jinja environment per locale, `dir` from the
+locale, and the rule for choosing a reader's language."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+LOCALES = ("ar", "he", "en")
+RTL = frozenset({"ar", "he", "fa", "ur"})
+HERE = Path(__file__).parent
+
+# Explicit embeddings, overrides and isolates let a text reorder what is shown around it
+# (the "Trojan Source" trick); they are shown as visible marks instead.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def direction(lang: str) -> str:
+    return "rtl" if lang in RTL else "ltr"
+
+
+@cache
+def translations(lang: str) -> Translations:
+    po = HERE / "locales" / lang / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return Translations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf)
+
+
+def neutralise_bidi(text: str) -> str:
+    return _BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group(0)):04X}]", text)
+
+
+def usertext(value: Any, lang: str | None = None) -> Markup:
+    """A user's text, isolated (<bdi>) so it cannot reorder the page around it."""
+    text = escape(neutralise_bidi(str(value)))
+    attr = f' lang="{escape(lang)}" dir="{direction(lang)}"' if lang else ' dir="auto"'
+    return Markup(f"<bdi{attr}>{text}</bdi>")  # noqa: S704 - every part escaped above
+
+
+@cache
+def environment(lang: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["usertext"] = usertext
+    env.globals["lang"] = lang
+    env.globals["dir"] = direction(lang)
+    env.globals["LOCALES"] = LOCALES
+    env.globals["locale_name"] = lambda code: Locale.parse(code).get_display_name(code) or code
+
+    def when(t: datetime | str, zone: str = "UTC") -> str:
+        if isinstance(t, str):
+            t = datetime.fromisoformat(t.replace("Z", "+00:00"))
+        return format_datetime(t.astimezone(ZoneInfo(zone)), "medium", locale=lang)
+
+    env.filters["when"] = when
+    return env
+
+
+def parse_accept_language(header: str | None) -> list[str]:
+    """Languages in the order the browser prefers them (q-values honoured)."""
+    if not header:
+        return []
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header.split(",")[:20]):
+        bits = part.strip().split(";")
+        tag = bits[0].strip()
+        q = 1.0
+        for b in bits[1:]:
+            if b.strip().startswith("q="):
+                try:
+                    q = float(b.strip()[2:])
+                except ValueError:
+                    q = 0.0
+        if tag and tag != "*" and q > 0:
+            ranked.append((-q, i, tag.lower()))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def choose(
+    member_choice: str | None, cookie: str | None, accept: str | None, charter_langs: Sequence[str]
+) -> str:
+    """The member's choice, else the language switch's cookie, else the browser's
+    Accept-Language, else the charter's first language."""
+    available = [x for x in charter_langs if x in LOCALES] or list(LOCALES)
+    for pick in (member_choice, cookie):
+        if pick in available:
+            return str(pick)
+    for tag in parse_accept_language(accept):
+        base = tag.split("-")[0]
+        if base in available:
+            return base
+    return available[0]

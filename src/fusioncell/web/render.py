@@ -1,0 +1,76 @@
+"""Rendering a page in the reader's language."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from fusioncell.api.deps import LANG_COOKIE, PRE_COOKIE, current_session, get_cell
+from fusioncell.db import reading
+from fusioncell.identity.tables import credentials
+from fusioncell.web.i18n import choose, direction, environment
+
+
+def member_language(request: Request) -> str | None:
+    s = current_session(request, allow_pending=True)
+    if s is None:
+        return None
+    with reading(get_cell(request).engine) as conn:
+        r = conn.execute(
+            select(credentials.c.language).where(credentials.c.member == s.member)
+        ).first()
+    return r.language if r is not None else None
+
+
+def page_language(request: Request) -> str:
+    if hasattr(request.state, "lang"):
+        return str(request.state.lang)
+    cell = get_cell(request)
+    lang = choose(
+        member_language(request),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+        cell.charter.mechanism.languages,
+    )
+    request.state.lang = lang
+    return lang
+
+
+def localized(text: dict[str, str], lang: str) -> str:
+    """A charter text in the reader's language, else English, else any."""
+    return text.get(lang) or text.get("en") or next(iter(text.values()), "")
+
+
+def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    cell = get_cell(request)
+    lang = page_language(request)
+    session = current_session(request, allow_pending=True)
+    pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(24)
+    base = {
+        "request": request,
+        "cell": cell,
+        "charter": cell.charter,
+        "cell_name": localized(cell.charter.mechanism.name, lang),
+        "localized": lambda t: localized(t, lang),
+        "me": getattr(request.state, "principal", None),
+        "session": session,
+        "csrf": session.csrf if session is not None else pre,
+        "path": request.url.path,
+        "text_dir": direction,
+    }
+    html = environment(lang).get_template(template).render(**base, **ctx)
+    resp = HTMLResponse(html, status_code=status)
+    if PRE_COOKIE not in request.cookies:
+        resp.set_cookie(
+            PRE_COOKIE,
+            pre,
+            httponly=True,
+            samesite="strict",
+            secure=cell.settings.secure_cookies,
+            path="/",
+        )
+    return resp

@@ -1,0 +1,324 @@
+"""The pages: sign-in (with TOTP), sign-out, language, home, profile, invitations."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select, update
+
+from fusioncell.api.deps import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    CellDep,
+    current_session,
+    public,
+    require,
+    session_policy,
+)
+from fusioncell.authz import Permission, Principal
+from fusioncell.authz.visibility import visible
+from fusioncell.db import reading, transaction
+from fusioncell.errors import DomainError, Invalid
+from fusioncell.identity.accounts import (
+    get_member,
+    invitation_member,
+    list_members,
+    use_invitation,
+)
+from fusioncell.identity.devices_web import member_devices
+from fusioncell.identity.sessions import (
+    authenticate,
+    complete_totp,
+    create_session,
+    list_sessions,
+    revoke_session,
+    start_totp,
+    totp_state,
+    totp_uri,
+)
+from fusioncell.identity.tables import credentials
+from fusioncell.ledger.canonical import loads_canonical
+from fusioncell.ledger.tables import log_bodies, log_entries
+from fusioncell.web.i18n import LOCALES
+from fusioncell.web.render import page_language, render
+
+router = APIRouter(include_in_schema=False)
+
+Member = Annotated[Principal, require(Permission.CELL_READ)]
+Self = Annotated[Principal, require(Permission.PROFILE_MANAGE)]
+HalfSignedIn = Annotated[Principal, require(Permission.PROFILE_MANAGE, allow_pending=True)]
+Anyone = Annotated[Principal | None, public()]
+
+LATEST = 20
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths on this site: never an open redirect."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _redirect(to: str) -> RedirectResponse:
+    return RedirectResponse(to, status_code=303)
+
+
+# ---- sign-in ---------------------------------------------------------------------------
+
+
+@router.get("/signin")
+def signin_page(
+    request: Request,
+    cell: CellDep,
+    who: Anyone,
+    next_: Annotated[str, Query(alias="next", max_length=500)] = "/",
+) -> Response:
+    if who is not None:
+        return _redirect(_safe_next(next_))
+    return render(request, "signin.html", next=_safe_next(next_), error=None)
+
+
+@router.post("/signin")
+def signin(
+    request: Request,
+    cell: CellDep,
+    _: Anyone,
+    member: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    next_: Annotated[str, Form(alias="next", max_length=500)] = "/",
+) -> Response:
+    now = cell.clock.now()
+    try:
+        m = authenticate(cell.engine, member, password, _ip(request), now)
+    except DomainError as exc:
+        return render(
+            request,
+            "signin.html",
+            status=exc.status,
+            next=_safe_next(next_),
+            error=exc.message,
+            member=member,
+        )
+    policy = session_policy(cell)
+    token, _s = create_session(
+        cell.engine,
+        m.member,
+        now,
+        policy,
+        user_agent=request.headers.get("user-agent", ""),
+        ip=_ip(request),
+        pending_totp=policy.require_totp,
+    )
+    resp = _redirect("/signin/totp" if policy.require_totp else _safe_next(next_))
+    resp.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=cell.settings.secure_cookies,
+        path="/",
+        max_age=int(policy.lifetime.total_seconds()),
+    )
+    return resp
+
+
+@router.get("/signin/totp")
+def totp_page(request: Request, cell: CellDep, who: HalfSignedIn) -> Response:
+    secret, confirmed = totp_state(cell.engine, who.member)
+    setup = None
+    if not confirmed:
+        secret = start_totp(cell.engine, who.member)
+        setup = {"secret": secret, "uri": totp_uri(secret, who.member, cell.ledger.origin)}
+    return render(request, "totp.html", setup=setup, error=None)
+
+
+@router.post("/signin/totp")
+def totp_submit(
+    request: Request,
+    cell: CellDep,
+    who: HalfSignedIn,
+    code: Annotated[str, Form(max_length=12)],
+) -> Response:
+    session = current_session(request, allow_pending=True)
+    assert session is not None  # the dependency above signed it in
+    try:
+        complete_totp(cell.engine, session, code, _ip(request), cell.clock.now())
+    except DomainError as exc:
+        _, confirmed = totp_state(cell.engine, who.member)
+        setup = None
+        if not confirmed:
+            secret = start_totp(cell.engine, who.member)
+            setup = {"secret": secret, "uri": totp_uri(secret, who.member, cell.ledger.origin)}
+        return render(request, "totp.html", status=exc.status, setup=setup, error=exc.message)
+    return _redirect("/")
+
+
+@router.post("/signout")
+def signout(request: Request, cell: CellDep, who: HalfSignedIn) -> Response:
+    session = current_session(request, allow_pending=True)
+    if session is not None:
+        revoke_session(cell.engine, who.member, session.id, cell.clock.now())
+    resp = _redirect("/signin")
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+@router.post("/lang")
+def switch_language(
+    request: Request,
+    cell: CellDep,
+    who: Anyone,
+    lang: Annotated[str, Form(max_length=8)],
+    next_: Annotated[str, Form(alias="next", max_length=500)] = "/",
+) -> Response:
+    if lang not in LOCALES:
+        raise Invalid(f"unknown language {lang!r}")
+    if who is not None:
+        with transaction(cell.engine) as conn:
+            conn.execute(
+                update(credentials).where(credentials.c.member == who.member).values(language=lang)
+            )
+    resp = _redirect(_safe_next(next_))
+    resp.set_cookie(
+        LANG_COOKIE,
+        lang,
+        samesite="strict",
+        secure=cell.settings.secure_cookies,
+        path="/",
+        max_age=3600 * 24 * 365,
+    )
+    return resp
+
+
+# ---- invitations -----------------------------------------------------------------------
+
+
+@router.get("/invite/{token}")
+def invite_page(request: Request, cell: CellDep, _: Anyone, token: str) -> Response:
+    member = invitation_member(cell.engine, token, cell.clock.now())
+    return render(request, "invite.html", member=member, token=token, error=None)
+
+
+@router.post("/invite/{token}")
+def invite_submit(
+    request: Request,
+    cell: CellDep,
+    _: Anyone,
+    token: str,
+    password: Annotated[str, Form(max_length=256)],
+    confirm: Annotated[str, Form(max_length=256)],
+) -> Response:
+    member = invitation_member(cell.engine, token, cell.clock.now())
+    try:
+        if password != confirm:
+            raise Invalid("the two passwords differ")
+        use_invitation(cell.engine, token, password, cell.clock.now())
+    except DomainError as exc:
+        return render(
+            request, "invite.html", status=exc.status, member=member, token=token, error=exc.message
+        )
+    return _redirect("/signin")
+
+
+# ---- home ------------------------------------------------------------------------------
+
+
+def latest_entries(
+    cell: Any, who: Principal, limit: int = LATEST, before: int | None = None
+) -> list[dict[str, Any]]:
+    q = (
+        select(
+            log_entries.c.idx,
+            log_entries.c.kind,
+            log_entries.c.subject,
+            log_entries.c.party,
+            log_entries.c.member,
+            log_entries.c.time,
+            log_entries.c.visibility,
+            log_bodies.c.body,
+        )
+        .join(log_bodies, log_bodies.c.idx == log_entries.c.idx)
+        .order_by(log_entries.c.idx.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        q = q.where(log_entries.c.idx < before)
+    q = visible(q, who, cell.ledger.genesis)
+    with reading(cell.engine) as conn:
+        rows = conn.execute(q).all()
+    out = []
+    for r in rows:
+        body = loads_canonical(bytes(r.body))
+        body.pop("salt", None)
+        out.append(
+            {
+                "index": int(r.idx),
+                "kind": r.kind,
+                "subject": r.subject,
+                "party": r.party,
+                "member": r.member,
+                "time": r.time,
+                "visibility": r.visibility.strip(",").split(","),
+                "body": body,
+            }
+        )
+    return out
+
+
+@router.get("/")
+def home(request: Request, cell: CellDep, who: Member) -> Response:
+    members = list_members(cell.engine)
+    duty = {
+        p.code: [
+            m.member
+            for m in members
+            if m.party == p.code and m.active and m.role.value == "duty_officer"
+        ]
+        for p in cell.charter.parties
+    }
+    me = cell.charter.party(who.party)
+    return render(
+        request,
+        "home.html",
+        entries=latest_entries(cell, who),
+        duty=duty,
+        zone=me.timezone,
+        checkpoint=cell.ledger.checkpoint().split("\n"),
+    )
+
+
+# ---- profile ---------------------------------------------------------------------------
+
+
+@router.get("/profile")
+def profile(request: Request, cell: CellDep, who: Self) -> Response:
+    now = cell.clock.now()
+    session = current_session(request)
+    return render(
+        request,
+        "profile.html",
+        member=get_member(cell.engine, who.member),
+        sessions=list_sessions(cell.engine, who.member, now),
+        current=session.id if session else None,
+        devices=member_devices(cell.engine, who.party, who.member),
+        zone=cell.charter.party(who.party).timezone,
+        language=page_language(request),
+        page_data=json.dumps({"member": who.member, "party": who.party}),
+    )
+
+
+@router.post("/profile/sessions/{sid}/revoke")
+def profile_revoke_session(request: Request, cell: CellDep, who: Self, sid: str) -> Response:
+    revoke_session(cell.engine, who.member, sid, cell.clock.now())
+    return _redirect("/profile")
