@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,7 +16,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from fusioncell.authz import Role
 from fusioncell.cell import Cell, check_party
 from fusioncell.db import reading, transaction
-from fusioncell.errors import Conflict, Invalid, NotFound
+from fusioncell.errors import N_, Conflict, Invalid, NotFound
 from fusioncell.identity.devices import _as_root
 from fusioncell.identity.tables import credentials, invitations, sessions
 from fusioncell.identity.tokens import api_tokens
@@ -52,7 +54,7 @@ def get_member(engine: Engine, member: str) -> Member:
     with reading(engine) as conn:
         r = conn.execute(select(log_members).where(log_members.c.member == member)).first()
     if r is None:
-        raise NotFound(f"no member {member!r}")
+        raise NotFound(N_("no member %(member)r"), member=member)
     return _row_member(r)
 
 
@@ -141,7 +143,7 @@ def invitation_member(engine: Engine, token: str, now: datetime) -> str:
             select(invitations).where(invitations.c.token_sha256 == _sha(token))
         ).first()
     if r is None or r.used_at is not None or _aware(r.expires_at) < now:
-        raise NotFound("this invitation link is unknown, used or expired")
+        raise NotFound(N_("this invitation link is unknown, used or expired"))
     return str(r.member)
 
 
@@ -154,9 +156,11 @@ def _aware(t: datetime) -> datetime:
 
 def check_password_strength(password: str, member: str) -> None:
     if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise Invalid(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+        raise Invalid(
+            N_("a password has %(min)s to %(max)s characters"), min=MIN_PASSWORD, max=MAX_PASSWORD
+        )
     if member.lower() in password.lower():
-        raise Invalid("a password must not contain the member id")
+        raise Invalid(N_("a password must not contain the member id"))
 
 
 def set_password(engine: Engine, member: str, password: str) -> None:
@@ -186,14 +190,18 @@ def use_invitation(engine: Engine, token: str, password: str, now: datetime) -> 
     return member
 
 
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def password_matches(stored: str | None, password: str) -> bool:
     if stored is None:
         # Spend the same time as a real check, so unknown members are not told apart.
-        stored = _DUMMY
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            _hasher.verify(_dummy_hash(), password)
+        return False
     try:
-        return _hasher.verify(stored, password) and stored is not _DUMMY
+        return _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-_DUMMY = _hasher.hash(secrets.token_urlsafe(16))

@@ -331,11 +331,20 @@ class Ledger:
             if not p.future.done():
                 if isinstance(exc, DomainError):
                     p.future.set_exception(exc)
-                elif isinstance(exc, IntegrityError):
+                elif isinstance(exc, IntegrityError) and self._logged(p.sub.statement_sha256):
                     p.future.set_exception(Conflict("this statement is already in the log"))
                 else:
                     log.exception("append failed")
                     p.future.set_exception(exc)
+
+    def _logged(self, statement_sha256: bytes) -> bool:
+        with reading(self.engine) as conn:
+            found = conn.execute(
+                select(log_entries.c.idx).where(
+                    log_entries.c.statement_sha256 == statement_sha256
+                )
+            ).first()
+        return found is not None
 
     def _commit(self, batch: list[_Pending]) -> None:
         results: list[tuple[_Pending, Appended]] = []
