@@ -56,9 +56,17 @@ class _ChunkResult:
     failure: tuple[int, str] | None = None
 
 
+def _text(line: bytes, expected: int) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise VerifyError(expected, f"line is not UTF-8: {exc.reason}") from exc
+
+
 def _check_line(
-    ring: KeyRing, expected: int, line: str
+    ring: KeyRing, expected: int, raw: bytes
 ) -> tuple[bytes, bool, tuple[int, bytes, bytes, dict[str, Any]] | None]:
+    line = _text(raw, expected)
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -66,7 +74,7 @@ def _check_line(
     if not isinstance(obj, dict) or set(obj) != {"index", "leaf_hash", "entry", "body"}:
         raise VerifyError(expected, "line must have index, leaf_hash, entry and body")
     index = obj["index"]
-    if index != expected:
+    if type(index) is not int or index != expected:
         raise VerifyError(
             expected,
             f"found entry {index} where entry {expected} belongs "
@@ -100,7 +108,7 @@ def _check_line(
     return lh, True, trust
 
 
-def _check_chunk(ring: KeyRing, version: int, start: int, lines: list[str]) -> _ChunkResult:
+def _check_chunk(ring: KeyRing, version: int, start: int, lines: list[bytes]) -> _ChunkResult:
     res = _ChunkResult(start, [], 0, version, [])
     for offset, line in enumerate(lines):
         try:
@@ -115,8 +123,8 @@ def _check_chunk(ring: KeyRing, version: int, start: int, lines: list[str]) -> _
     return res
 
 
-def _chunks(fh: Iterator[str], first: int) -> Iterator[tuple[int, list[str]]]:
-    start, buf = first, []
+def _chunks(fh: Iterator[bytes], first: int) -> Iterator[tuple[int, list[bytes]]]:
+    start, buf = first, list[bytes]()
     for line in fh:
         if not line.strip():
             continue
@@ -143,11 +151,15 @@ def verify_dir(
         raise VerifyError(None, f"checkpoint.txt: {exc}") from exc
     report = Report(cp.origin, cp.size, cp.root)
     tree = merkle.CompactRange()
-    with (path / "entries.jsonl").open(encoding="utf-8") as fh:
+    try:
+        fh = (path / "entries.jsonl").open("rb")
+    except OSError as exc:
+        raise VerifyError(None, f"cannot read entries.jsonl: {exc}") from exc
+    with fh:
         first = fh.readline()
         if not first.strip():
             raise VerifyError(0, "the export holds no entries")
-        genesis = _genesis(first, log_key)
+        genesis = _genesis(_text(first, 0), log_key)
         ring = KeyRing(genesis)
         version = 0
         lh, visible, _ = _check_line(ring, 0, first)
@@ -171,6 +183,12 @@ def verify_dir(
             if progress:
                 progress(tree.size, cp.size)
     report.hidden = tree.size - report.visible
+    _check_tree(tree, cp)
+    report.cosigned_by = _cosigners(cp, others, ring)
+    return report
+
+
+def _check_tree(tree: merkle.CompactRange, cp: Checkpoint) -> None:
     if tree.size < cp.size:
         raise VerifyError(
             tree.size,
@@ -181,11 +199,9 @@ def verify_dir(
     if tree.root() != cp.root:
         raise VerifyError(
             None,
-            "the tree of these leaf hashes does not match the signed "
-            "checkpoint: a hidden entry's leaf hash was altered",
+            "the leaf hashes do not make the signed checkpoint's root: a leaf hash, or an "
+            "entry's unsigned fields (its time), were altered",
         )
-    report.cosigned_by = _cosigners(cp, others, ring)
-    return report
 
 
 def _genesis(line: str, log_key: VerifierKey) -> Genesis:
@@ -200,9 +216,9 @@ def _genesis(line: str, log_key: VerifierKey) -> Genesis:
     return genesis
 
 
-def _lines_of(path: Path, start: int) -> list[str]:
+def _lines_of(path: Path, start: int) -> list[bytes]:
     out = []
-    with (path / "entries.jsonl").open(encoding="utf-8") as fh:
+    with (path / "entries.jsonl").open("rb") as fh:
         for i, line in enumerate(x for x in fh if x.strip()):
             if i >= start + CHUNK:
                 break
@@ -212,7 +228,7 @@ def _lines_of(path: Path, start: int) -> list[str]:
 
 
 def _map(
-    workers: int, tasks: Iterator[tuple[KeyRing, int, int, list[str]]]
+    workers: int, tasks: Iterator[tuple[KeyRing, int, int, list[bytes]]]
 ) -> Iterator[_ChunkResult]:
     if workers <= 1:
         for t in tasks:
