@@ -81,12 +81,13 @@ def open_cell(
     engine = engine or make_engine(settings.db_url())
     migrate(engine)
     clock = clock or SystemClock()
+    if projectors is None:
+        # Imported here: the projectors' packages import this module.
+        from fusioncell.projections import PROJECTORS
+
+        projectors = list(PROJECTORS)
     ledger = Ledger(
-        engine,
-        SigningKey.load(key_path),
-        clock=clock,
-        policy=LogPolicy(),
-        projectors=projectors or [],
+        engine, SigningKey.load(key_path), clock=clock, policy=LogPolicy(), projectors=projectors
     )
     return Cell(settings, engine, ledger, clock)
 

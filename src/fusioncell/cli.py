@@ -134,11 +134,16 @@ def demo(
         info = ensure_demo(data)
     out.print(f"[bold]Paris demo cell[/] in {data} — log {info['origin']}")
     out.print(f"Open http://127.0.0.1:{port}/ and sign in with one of these accounts.")
-    out.print(f"TOTP is off in the demo; API tokens and device keys are in {data / 'demo'}.",
-              highlight=False)
+    out.print(
+        f"TOTP is off in the demo; API tokens and device keys are in {data / 'demo'}.",
+        highlight=False,
+    )
     for a in info["accounts"]:
-        out.print(f"  {a['party']:3} {a['member']:15} {a['role']:19} {a['password']}",
-                  highlight=False, soft_wrap=True)
+        out.print(
+            f"  {a['party']:3} {a['member']:15} {a['role']:19} {a['password']}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if serve_:
         serve(data=data, host="127.0.0.1", port=port)
 

@@ -1,4 +1,16 @@
-"""Domain errors. Mapped to HTTP answers in one place (fusioncell.api.errors)."""
+"""Domain errors. Mapped to HTTP answers in one place (fusioncell.api.errors).
+
+A message shown on pages is written `N_("... %(name)s ...")` with its values as keywords:
+`N_` marks it for extraction (scripts/i18n) and changes nothing, so the English text stays
+the canonical message in the API, the CLI and the logs; the pages translate the fixed
+template (`template`) in the reader's language, then fill in `params`."""
+
+from collections.abc import Mapping
+
+
+def N_(message: str) -> str:  # noqa: N802 - the name gettext's extractors look for
+    """Mark a message for translation without translating it (gettext_noop)."""
+    return message
 
 
 class DomainError(Exception):
@@ -7,9 +19,12 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **params: object) -> None:
+        text = message % params if params else message
+        super().__init__(text)
+        self.message = text
+        self.template = message
+        self.params: Mapping[str, object] = params
 
 
 class Invalid(DomainError):

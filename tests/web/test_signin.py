@@ -42,8 +42,12 @@ def tcell(tmp_path: Path, db_url: str, clock: FrozenClock) -> Iterator[Cell]:
 
 @pytest.fixture
 def web(tcell: Cell) -> Iterator[TestClient]:
+    # These tests read the pages' English messages; the Paris charter's first language is ar.
     with TestClient(
-        create_app(tcell), base_url="https://testserver", follow_redirects=False
+        create_app(tcell),
+        base_url="https://testserver",
+        follow_redirects=False,
+        headers={"Accept-Language": "en"},
     ) as client:
         yield client
 

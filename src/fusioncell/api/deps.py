@@ -9,7 +9,7 @@ from fastapi import Depends, Header, Request
 
 from fusioncell.authz import Permission, Principal
 from fusioncell.cell import Cell
-from fusioncell.errors import Forbidden, NotFound, Unauthenticated
+from fusioncell.errors import N_, Forbidden, NotFound, Unauthenticated
 from fusioncell.identity.accounts import get_member
 from fusioncell.identity.sessions import Session, SessionPolicy, session_for_token
 from fusioncell.identity.tokens import principal_for_token
@@ -19,6 +19,7 @@ SESSION_COOKIE = "fc_session"
 PRE_COOKIE = "fc_pre"  # double-submit CSRF token for forms shown before sign-in
 LANG_COOKIE = "fc_lang"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_WRONG = N_("missing or wrong CSRF token: reload the page and try again")
 
 
 def get_cell(request: Request) -> Cell:
@@ -82,24 +83,27 @@ class Requires:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token:
                 raise Unauthenticated("Authorization must be 'Bearer TOKEN'")
-            principal = principal_for_token(cell.engine, token.strip())
+            p = principal_for_token(cell.engine, token.strip())
+            principal = Principal(p.party, p.member, p.role, cell.charter.permissions(p.role))
         else:
             session = current_session(request, allow_pending=self.allow_pending)
             if session is None:
-                raise Unauthenticated("sign in, or send Authorization: Bearer TOKEN")
+                raise Unauthenticated(N_("sign in, or send Authorization: Bearer TOKEN"))
             try:
                 m = get_member(cell.engine, session.member)
             except NotFound:
-                raise Unauthenticated("your account no longer exists") from None
+                raise Unauthenticated(N_("your account no longer exists")) from None
             if not m.active:
-                raise Unauthenticated("your account is disabled")
+                raise Unauthenticated(N_("your account is disabled"))
             if request.method not in SAFE_METHODS and not same(
                 await _csrf_value(request), session.csrf
             ):
-                raise Forbidden("missing or wrong CSRF token: reload the page and try again")
-            principal = Principal(m.party, m.member, m.role)
+                raise Forbidden(CSRF_WRONG)
+            principal = Principal(m.party, m.member, m.role, cell.charter.permissions(m.role))
         if not principal.can(self.permission):
-            raise Forbidden(f"your role may not {self.permission.value}")
+            raise Forbidden(
+                N_("your role may not %(permission)s"), permission=self.permission.value
+            )
         request.state.principal = principal
         return principal
 
@@ -113,15 +117,24 @@ class Public(Requires):
     async def __call__(  # type: ignore[override]
         self, request: Request, authorization: Annotated[str | None, Header()] = None
     ) -> Principal | None:
-        if request.method not in SAFE_METHODS and not same(
-            await _csrf_value(request), request.cookies.get(PRE_COOKIE)
-        ):
-            raise Forbidden("missing or wrong CSRF token: reload the page and try again")
+        if request.method not in SAFE_METHODS:
+            # A page shown to a signed-in person carries the session's token (the language
+            # switch on every page posts here), a page shown before sign-in the pre-session one.
+            sent = await _csrf_value(request)
+            mine = current_session(request, allow_pending=True)
+            if not (
+                same(sent, request.cookies.get(PRE_COOKIE))
+                or (mine is not None and same(sent, mine.csrf))
+            ):
+                raise Forbidden(CSRF_WRONG)
         s = current_session(request)
         if s is None:
             return None
-        m = get_member(get_cell(request).engine, s.member)
-        return Principal(m.party, m.member, m.role) if m.active else None
+        cell = get_cell(request)
+        m = get_member(cell.engine, s.member)
+        if not m.active:
+            return None
+        return Principal(m.party, m.member, m.role, cell.charter.permissions(m.role))
 
 
 def require(permission: Permission, *, allow_pending: bool = False) -> Any:

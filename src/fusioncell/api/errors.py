@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,36 +29,38 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(("/api/", "/log/"))
 
 
-def _page(request: Request, status: int, message: str) -> Response:
-    """Errors on pages are pages, in the reader's language; signing in is a redirect."""
+def _page(
+    request: Request, status: int, message: str, params: Mapping[str, object] | None = None
+) -> Response:
+    """Errors on pages are pages, in the reader's language; signing in is a redirect.
+    `message` is the English msgid, `params` its values (see fusioncell.errors)."""
     from urllib.parse import quote
 
-    from fusioncell.web.render import render
+    from fusioncell.web.labels import ERROR_TITLE, STATUS_TITLES
+    from fusioncell.web.render import page_message, render
 
     if status == 401:
         nxt = request.url.path if request.method == "GET" else "/"
         return RedirectResponse(f"/signin?next={quote(nxt)}", status_code=303)
-    titles = {
-        403: "Forbidden",
-        404: "Not found",
-        409: "Conflict",
-        413: "Too large",
-        429: "Too many attempts",
-    }
+    english = message % params if params else message
     try:
         return render(
-            request, "error.html", status=status, title=titles.get(status, "Error"), message=message
+            request,
+            "error.html",
+            status=status,
+            title=page_message(request, STATUS_TITLES.get(status, ERROR_TITLE)),
+            message=page_message(request, message, params),
         )
     except Exception:
         log.exception("error page failed")
-        return PlainTextResponse(message, status_code=status)
+        return PlainTextResponse(english, status_code=status)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         if not _wants_json(request):
-            return _page(request, exc.status, exc.message)
+            return _page(request, exc.status, exc.template, exc.params)
         return problem(exc.status, exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -108,7 +109,7 @@ class DeviceIn(BaseModel):
 
 @router.get("/devices")
 def devices(cell: CellDep, who: Self) -> dict[str, Any]:
-    return {"devices": [d.__dict__ for d in member_devices(cell.engine, who.party, who.member)]}
+    return {"devices": [asdict(d) for d in member_devices(cell.engine, who.party, who.member)]}
 
 
 @router.post("/devices", status_code=201)

@@ -11,15 +11,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from fusioncell.authz import Role
 from fusioncell.cell import Cell
 from fusioncell.db import reading, transaction
-from fusioncell.errors import Conflict, Invalid, NotFound
+from fusioncell.errors import N_, Conflict, Invalid, NotFound
+from fusioncell.identity.accounts import get_member
 from fusioncell.identity.devices import register_member_key
 from fusioncell.identity.tables import device_requests
 from fusioncell.ledger.canonical import EncodingError, b64d
 from fusioncell.ledger.entry import Entry
 from fusioncell.ledger.keys import VerifierKey
-from fusioncell.ledger.tables import log_keys
+from fusioncell.ledger.tables import log_keys, log_members
 from fusioncell.ledger.trust import KEY_REGISTERED
 
 MAX_PENDING = 5  # per member: a stolen session cannot flood the admins
@@ -54,7 +56,7 @@ def request_device(
             )
         ).all()
         if len(pending) >= MAX_PENDING:
-            raise Conflict("too many devices wait for approval; ask your party admin")
+            raise Conflict(N_("too many devices wait for approval; ask your party admin"))
         conn.execute(
             insert(device_requests).values(
                 id=rid,
@@ -65,9 +67,11 @@ def request_device(
                 created_at=cell.clock.now(),
             )
         )
-    status = "pending"
+    status, admin = "pending", False
     if cell.settings.demo_auto_approve:
-        register_member_key(cell, party, member, vk.encode())
+        # A party admin's device key is an admin key, or it could not approve others' devices.
+        admin = get_member(cell.engine, member).role is Role.PARTY_ADMIN
+        register_member_key(cell, party, member, vk.encode(), admin=admin)
         status = "registered"
     return {
         "id": rid,
@@ -76,6 +80,7 @@ def request_device(
         "key_id": vk.key_id_hex,
         "status": status,
         "auto_approved": cell.settings.demo_auto_approve,
+        "admin": admin,
     }
 
 
@@ -119,9 +124,12 @@ def member_devices(engine: Engine, party: str, member: str) -> list[Device]:
 
 
 def pending_for_party(engine: Engine, party: str) -> list[dict[str, Any]]:
+    """Waiting devices of a party, with their member's role (a party admin's device is
+    registered as an admin key, so that it may approve others in turn)."""
     with reading(engine) as conn:
         rows = conn.execute(
-            select(device_requests)
+            select(device_requests, log_members.c.role)
+            .join(log_members, log_members.c.member == device_requests.c.member)
             .where(
                 device_requests.c.party == party,
                 device_requests.c.registered_index.is_(None),
@@ -135,6 +143,7 @@ def pending_for_party(engine: Engine, party: str) -> list[dict[str, Any]]:
             "member": r.member,
             "label": r.label,
             "vkey": r.vkey,
+            "admin": r.role == "party_admin",
             "created_at": r.created_at,
         }
         for r in rows
@@ -153,4 +162,4 @@ def reject_device(cell: Cell, party: str, rid: str) -> None:
             .values(rejected_at=cell.clock.now())
         )
     if done.rowcount != 1:
-        raise NotFound("no such device request")
+        raise NotFound(N_("no such device request"))

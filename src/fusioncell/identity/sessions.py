@@ -12,7 +12,7 @@ import pyotp
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from fusioncell.db import reading, transaction
-from fusioncell.errors import Invalid, NotFound, RateLimited, Unauthenticated
+from fusioncell.errors import N_, Invalid, NotFound, RateLimited, Unauthenticated
 from fusioncell.identity.accounts import Member, get_member, password_matches
 from fusioncell.identity.tables import credentials, sessions, signin_attempts
 
@@ -100,13 +100,13 @@ def _check_ip(engine: Engine, ip: str, now: datetime) -> None:
             )
         ).scalar_one()
     if n >= IP_MAX_ATTEMPTS:
-        raise RateLimited("too many failed sign-ins from this address; wait ten minutes")
+        raise RateLimited(N_("too many failed sign-ins from this address; wait ten minutes"))
 
 
 def authenticate(engine: Engine, member_id: str, password: str, ip: str, now: datetime) -> Member:
     """The member, if the password is right; the same answer for unknown and wrong."""
     _check_ip(engine, ip, now)
-    wrong = Unauthenticated("wrong member id or password")
+    wrong = Unauthenticated(N_("wrong member id or password"))
     try:
         member = get_member(engine, member_id.strip())
     except NotFound:
@@ -120,7 +120,8 @@ def authenticate(engine: Engine, member_id: str, password: str, ip: str, now: da
     locked = _aware(cred.locked_until) if cred is not None else None
     if locked is not None and locked > now:
         raise RateLimited(
-            f"too many failed attempts: this member is locked until {locked:%H:%M} UTC"
+            N_("too many failed attempts: this member is locked until %(time)s UTC"),
+            time=f"{locked:%H:%M}",
         )
     ok = password_matches(cred.password_hash if cred is not None else None, password)
     if not ok or member is None or not member.active:
@@ -173,10 +174,10 @@ def session_for_token(engine: Engine, token: str, now: datetime, policy: Session
     with reading(engine) as conn:
         r = conn.execute(select(sessions).where(sessions.c.token_sha256 == _sha(token))).first()
     if r is None or r.revoked_at is not None:
-        raise Unauthenticated("your session has ended; sign in again")
+        raise Unauthenticated(N_("your session has ended; sign in again"))
     s = _row_session(r)
     if s.expires_at <= now or s.last_seen + policy.idle <= now:
-        raise Unauthenticated("your session has expired; sign in again")
+        raise Unauthenticated(N_("your session has expired; sign in again"))
     if now - s.last_seen > timedelta(minutes=1):  # keep writes rare on busy pages
         with transaction(engine) as conn:
             conn.execute(update(sessions).where(sessions.c.id == s.id).values(last_seen=now))
@@ -193,7 +194,7 @@ def revoke_session(engine: Engine, member: str, sid: str, now: datetime) -> None
             .values(revoked_at=now)
         )
     if done.rowcount != 1:
-        raise NotFound("no such session")
+        raise NotFound(N_("no such session"))
 
 
 def list_sessions(engine: Engine, member: str, now: datetime) -> list[Session]:
@@ -226,7 +227,7 @@ def totp_state(engine: Engine, member: str) -> tuple[str | None, bool]:
 def start_totp(engine: Engine, member: str) -> str:
     secret, confirmed = totp_state(engine, member)
     if secret is not None and confirmed:
-        raise Invalid("TOTP is already set up")
+        raise Invalid(N_("TOTP is already set up"))
     if secret is None:
         secret = pyotp.random_base32()
         with transaction(engine) as conn:
@@ -251,7 +252,7 @@ def complete_totp(engine: Engine, session: Session, code: str, ip: str, now: dat
     ):
         _check_ip(engine, ip, now)
         _record_failure(engine, session.member, ip, now)
-        raise Unauthenticated("that code is not right; check your authenticator's clock")
+        raise Unauthenticated(N_("that code is not right; check your authenticator's clock"))
     with transaction(engine) as conn:
         if not confirmed:
             conn.execute(

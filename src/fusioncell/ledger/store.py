@@ -340,9 +340,7 @@ class Ledger:
     def _logged(self, statement_sha256: bytes) -> bool:
         with reading(self.engine) as conn:
             found = conn.execute(
-                select(log_entries.c.idx).where(
-                    log_entries.c.statement_sha256 == statement_sha256
-                )
+                select(log_entries.c.idx).where(log_entries.c.statement_sha256 == statement_sha256)
             ).first()
         return found is not None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -19,6 +19,8 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
+
+from fusioncell.web.labels import kind_label, role_label
 
 LOCALES = ("ar", "he", "en")
 RTL = frozenset({"ar", "he", "fa", "ur"})
@@ -46,6 +48,24 @@ def translations(lang: str) -> Translations:
     return Translations(buf)
 
 
+def gettext(lang: str, message: str) -> str:
+    """`message` in `lang`, or as it is where the catalog has no translation."""
+    if not message:  # gettext("") is the catalog's header
+        return message
+    return str(translations(lang).gettext(message))
+
+
+def translate(lang: str, template: str, params: Mapping[str, object] | None = None) -> str:
+    """A message with values: translate the fixed template, then fill the values in."""
+    text = gettext(lang, template)
+    if not params:
+        return text
+    try:
+        return text % params
+    except (KeyError, ValueError, TypeError):  # a broken translation: the English, then
+        return template % params
+
+
 def neutralise_bidi(text: str) -> str:
     return _BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group(0)):04X}]", text)
 
@@ -68,6 +88,9 @@ def environment(lang: str) -> Environment:
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["usertext"] = usertext
+    tr = translations(lang)
+    env.filters["kind_label"] = lambda kind: kind_label(kind, tr.gettext)
+    env.filters["role_label"] = lambda role: role_label(role, tr.gettext)
     env.globals["lang"] = lang
     env.globals["dir"] = direction(lang)
     env.globals["LOCALES"] = LOCALES

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
@@ -11,8 +12,9 @@ from sqlalchemy import select
 
 from fusioncell.api.deps import LANG_COOKIE, PRE_COOKIE, current_session, get_cell
 from fusioncell.db import reading
+from fusioncell.errors import DomainError
 from fusioncell.identity.tables import credentials
-from fusioncell.web.i18n import choose, direction, environment
+from fusioncell.web.i18n import choose, direction, environment, translate
 
 
 def member_language(request: Request) -> str | None:
@@ -38,6 +40,16 @@ def page_language(request: Request) -> str:
     )
     request.state.lang = lang
     return lang
+
+
+def page_message(request: Request, message: str, params: Mapping[str, object] | None = None) -> str:
+    """A message (a msgid, with its values) in the page's language."""
+    return translate(page_language(request), message, params)
+
+
+def error_text(request: Request, exc: DomainError) -> str:
+    """A domain error's message in the page's language; the API keeps the English."""
+    return page_message(request, exc.template, exc.params)
 
 
 def localized(text: dict[str, str], lang: str) -> str:

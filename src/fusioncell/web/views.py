@@ -22,7 +22,7 @@ from fusioncell.api.deps import (
 from fusioncell.authz import Permission, Principal
 from fusioncell.authz.visibility import visible
 from fusioncell.db import reading, transaction
-from fusioncell.errors import DomainError, Invalid
+from fusioncell.errors import N_, DomainError, Invalid
 from fusioncell.identity.accounts import (
     get_member,
     invitation_member,
@@ -44,7 +44,7 @@ from fusioncell.identity.tables import credentials
 from fusioncell.ledger.canonical import loads_canonical
 from fusioncell.ledger.tables import log_bodies, log_entries
 from fusioncell.web.i18n import LOCALES
-from fusioncell.web.render import page_language, render
+from fusioncell.web.render import error_text, page_language, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -107,7 +107,7 @@ def signin(
             "signin.html",
             status=exc.status,
             next=_safe_next(next_),
-            error=exc.message,
+            error=error_text(request, exc),
             member=member,
         )
     policy = session_policy(cell)
@@ -160,7 +160,9 @@ def totp_submit(
         if not confirmed:
             secret = start_totp(cell.engine, who.member)
             setup = {"secret": secret, "uri": totp_uri(secret, who.member, cell.ledger.origin)}
-        return render(request, "totp.html", status=exc.status, setup=setup, error=exc.message)
+        return render(
+            request, "totp.html", status=exc.status, setup=setup, error=error_text(request, exc)
+        )
     return _redirect("/")
 
 
@@ -183,7 +185,7 @@ def switch_language(
     next_: Annotated[str, Form(alias="next", max_length=500)] = "/",
 ) -> Response:
     if lang not in LOCALES:
-        raise Invalid(f"unknown language {lang!r}")
+        raise Invalid(N_("unknown language %(lang)r"), lang=lang)
     if who is not None:
         with transaction(cell.engine) as conn:
             conn.execute(
@@ -222,11 +224,16 @@ def invite_submit(
     member = invitation_member(cell.engine, token, cell.clock.now())
     try:
         if password != confirm:
-            raise Invalid("the two passwords differ")
+            raise Invalid(N_("the two passwords differ"))
         use_invitation(cell.engine, token, password, cell.clock.now())
     except DomainError as exc:
         return render(
-            request, "invite.html", status=exc.status, member=member, token=token, error=exc.message
+            request,
+            "invite.html",
+            status=exc.status,
+            member=member,
+            token=token,
+            error=error_text(request, exc),
         )
     return _redirect("/signin")
 

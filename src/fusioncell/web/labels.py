@@ -1,0 +1,64 @@
+"""Human labels for values that come from data, not from templates: the kinds of log
+entries and the members' roles. The English labels are msgids (marked with `N_` so that
+scripts/i18n extracts them); the pages show them translated, through the Jinja filters
+`kind_label` and `role_label` (fusioncell.web.i18n.environment)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fusioncell.errors import N_
+
+KIND_LABELS: dict[str, str] = {
+    "charter.adopted": N_("Charter adopted"),
+    "member.added": N_("Member added"),
+    "member.disabled": N_("Member disabled"),
+    "member.key.registered": N_("Member's key registered"),
+    "member.key.revoked": N_("Member's key revoked"),
+    "witness.key.registered": N_("Witness key registered"),
+    "witness.key.revoked": N_("Witness key revoked"),
+    "cell.message.posted": N_("Message posted to the cell"),
+}
+
+ROLE_LABELS: dict[str, str] = {
+    "party_admin": N_("Party administrator"),
+    "head_of_delegation": N_("Head of delegation"),
+    "liaison_officer": N_("Liaison officer"),
+    "duty_officer": N_("Duty officer"),
+    "supervisor": N_("Supervisor"),
+    "auditor": N_("Auditor"),
+    "witness": N_("Witness"),
+}
+
+# Titles of the error page, by HTTP status.
+STATUS_TITLES: dict[int, str] = {
+    400: N_("Invalid request"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Not allowed"),
+    409: N_("Conflict"),
+    413: N_("Too large"),
+    429: N_("Too many attempts"),
+}
+ERROR_TITLE = N_("Error")
+
+# The details Starlette gives its own HTTP errors, shown on the error page.
+_HTTP_DETAILS = (N_("Not Found"), N_("Method Not Allowed"))
+
+
+def _value(x: object) -> str:
+    return str(getattr(x, "value", x))
+
+
+def kind_label(kind: object, gettext: Callable[[str], str]) -> str:
+    """The entry kind's label in the reader's language; an unknown kind as it is."""
+    raw = _value(kind)
+    label = KIND_LABELS.get(raw)
+    return gettext(label) if label is not None else raw
+
+
+def role_label(role: object, gettext: Callable[[str], str]) -> str:
+    """The role's label in the reader's language; an unknown role as it is."""
+    raw = _value(role)
+    label = ROLE_LABELS.get(raw)
+    return gettext(label) if label is not None else raw

@@ -1,0 +1,192 @@
+"""Browser tests: the real app in a uvicorn server on 127.0.0.1, driven by Debian's Chromium.
+
+One browser per module, one context per signed-in person; every page is watched for
+console errors, uncaught exceptions and CSP violations, and a test fails if it saw any.
+Each test gets a demo-like cell of its own (on SQLite and on PostgreSQL, like every
+database test): the Paris charter, TOTP off, and accounts made on demand.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from fusioncell.app import create_app
+from fusioncell.authz import Role
+from fusioncell.cell import Cell, init_cell
+from fusioncell.charter.schema import paris_charter_text
+from fusioncell.identity.accounts import do_add_member, set_password
+from fusioncell.settings import Settings
+
+CHROMIUM = os.environ.get("FUSIONCELL_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "Orchard-Lantern-Quietly-42"  # a test account's
+TIMEOUT_MS = 20_000
+
+# The demo's accounts that the browser tests sign in as (demo.ACCOUNTS, a subset).
+ACCOUNTS: dict[str, tuple[str, Role]] = {
+    "il-admin": ("IL", Role.PARTY_ADMIN),
+    "il-liaison": ("IL", Role.LIAISON_OFFICER),
+    "sy-admin": ("SY", Role.PARTY_ADMIN),
+    "sy-liaison": ("SY", Role.LIAISON_OFFICER),
+    "sy-head": ("SY", Role.HEAD_OF_DELEGATION),
+    "us-supervisor": ("US", Role.SUPERVISOR),
+    "us-duty": ("US", Role.DUTY_OFFICER),
+}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    # A laptop without Chromium may skip the browser tests; CI never does.
+    missing = None
+    try:
+        from playwright import sync_api
+    except ImportError:
+        missing = "the playwright package is not installed (pip install -e '.[test]')"
+    if missing is None and (not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None):
+        missing = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    if missing is not None:
+        if os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def auto_approve() -> bool:
+    """demo_auto_approve of the test's cell (override with @pytest.mark.parametrize)."""
+    return True
+
+
+@dataclass
+class Served:
+    url: str
+    cell: Cell
+    made: set[str] = field(default_factory=set)
+
+    def account(self, member: str) -> str:
+        """Give `member` (one of ACCOUNTS) its password; returns the password."""
+        if member not in self.made:
+            set_password(self.cell.engine, member, PASSWORD)
+            self.made.add(member)
+        return PASSWORD
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture
+def served(settings: Settings, auto_approve: bool) -> Iterator[Served]:
+    """A demo-like cell served by uvicorn in a background thread on a free port."""
+    s = settings.model_copy(update={"require_totp": False, "demo_auto_approve": auto_approve})
+    cell = init_cell(paris_charter_text(), s, source="paris.toml")
+    for member, (party, role) in ACCOUNTS.items():
+        do_add_member(cell, party, member, role)
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(cell), log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                pytest.fail("the server did not start")
+            thread.join(0.01)
+        yield Served(f"http://127.0.0.1:{port}", cell)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        cell.close()
+
+
+@dataclass
+class Watched:
+    """A browser context and its pages, with every problem they reported."""
+
+    context: Any
+    problems: list[str]
+
+    def page(self) -> Any:
+        page = self.context.new_page()
+        page.on("console", lambda m: self._console(page, m))
+        page.on("pageerror", lambda exc: self.problems.append(f"{page.url}: uncaught {exc}"))
+        return page
+
+    def _console(self, page: Any, msg: Any) -> None:
+        if msg.type in ("error", "assert"):
+            self.problems.append(f"{page.url}: console {msg.type}: {msg.text}")
+
+
+# Reported through a binding, so that a violation on a page that navigated away still counts.
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  window.__fcReport(`CSP ${e.violatedDirective} blocked ${e.blockedURI} at ${where}`);
+});
+"""
+
+
+class Browse:
+    """browse(locale="en") -> a fresh, watched browser context (one person's browser)."""
+
+    def __init__(self, browser: Any, base_url: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.contexts: list[Watched] = []
+
+    def __call__(self, locale: str = "en") -> Watched:
+        ctx = self.browser.new_context(
+            base_url=self.base_url,
+            locale=locale,
+            extra_http_headers={"Accept-Language": locale},
+        )
+        ctx.set_default_timeout(TIMEOUT_MS)
+        w = Watched(ctx, [])
+        ctx.expose_binding(
+            "__fcReport", lambda source, text: w.problems.append(f"{source['page'].url}: {text}")
+        )
+        ctx.add_init_script(CSP_WATCH)
+        self.contexts.append(w)
+        return w
+
+    def problems(self) -> list[str]:
+        return [p for w in self.contexts for p in w.problems]
+
+    def close(self) -> None:
+        for w in self.contexts:
+            w.context.close()
+
+
+@pytest.fixture
+def browse(browser: Any, served: Served) -> Iterator[Browse]:
+    b = Browse(browser, served.url)
+    try:
+        yield b
+        # (f) no page showed a console error, an uncaught exception or a CSP violation.
+        assert b.problems() == []
+    finally:
+        b.close()
