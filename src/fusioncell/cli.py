@@ -65,6 +65,17 @@ def _open(data: Path) -> Any:
 
 
 @contextmanager
+def _cell(data: Path) -> Iterator[Any]:
+    """The cell in `data`, closed afterwards; domain errors become a clear message."""
+    with _domain_errors():
+        cell = _open(data)
+        try:
+            yield cell
+        finally:
+            cell.close()
+
+
+@contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
     with Progress(
         TextColumn(label),
@@ -110,13 +121,9 @@ def serve(
 
     from fusioncell.app import create_app
 
-    with _domain_errors():
-        cell = _open(data)
-    out.print(f"serving {cell.ledger.origin} on http://{host}:{port}")
-    try:
+    with _cell(data) as cell:
+        out.print(f"serving {cell.ledger.origin} on http://{host}:{port}")
         uvicorn.run(create_app(cell), host=host, port=port, log_level="warning")
-    finally:
-        cell.close()
 
 
 @app.command()
@@ -153,12 +160,10 @@ def rebuild(data: DataOpt = DEFAULT_DATA) -> None:
     """Recompute every projection from the log (the log is the source of truth)."""
     from fusioncell.projections import rebuild as do_rebuild
 
-    with _domain_errors():
-        cell = _open(data)
+    with _cell(data) as cell:
         with _progress("rebuild") as progress:
             n = do_rebuild(cell, progress)
         out.print(f"rebuilt every projection from {n} entries")
-        cell.close()
 
 
 # ---- members ------------------------------------------------------------------------
@@ -184,8 +189,7 @@ def member_add(
     invitation link where they choose a password."""
     from fusioncell.identity.accounts import do_add_member
 
-    with _domain_errors():
-        cell = _open(data)
+    with _cell(data) as cell:
         if role == "witness":
             _fail("witnesses are added with `fusioncell witness add`")
         done, invitation = do_add_member(cell, party, member, role)
@@ -193,7 +197,6 @@ def member_add(
         out.print(
             f"invitation (one use, 7 days): {url.rstrip('/')}/invite/{invitation}", highlight=False
         )
-        cell.close()
 
 
 @member_app.command("list")
@@ -206,8 +209,7 @@ def member_list(
 
     from fusioncell.identity.accounts import list_members
 
-    with _domain_errors():
-        cell = _open(data)
+    with _cell(data) as cell:
         table = Table("party", "member", "role", "since entry", "status")
         for m in list_members(cell.engine, party):
             table.add_row(
@@ -218,7 +220,6 @@ def member_list(
                 "active" if m.active else f"disabled at {m.disabled}",
             )
         out.print(table)
-        cell.close()
 
 
 @member_app.command("disable")
@@ -226,11 +227,9 @@ def member_disable(member: str, data: DataOpt = DEFAULT_DATA) -> None:
     """Disable a member: signed into the log; their sessions and tokens end at once."""
     from fusioncell.identity.accounts import do_disable_member
 
-    with _domain_errors():
-        cell = _open(data)
+    with _cell(data) as cell:
         done = do_disable_member(cell, member)
         out.print(f"{member} disabled (entry {done.index})")
-        cell.close()
 
 
 # ---- keys -------------------------------------------------------------------------
@@ -267,11 +266,9 @@ def key_register(
     """Bind a member's device key in the log, signed with the party's root key."""
     from fusioncell.identity.devices import register_member_key
 
-    with _domain_errors():
-        cell = _open(data)
+    with _cell(data) as cell:
         done = register_member_key(cell, party, member, vkey, admin=admin)
         out.print(f"registered as entry {done.index}")
-        cell.close()
 
 
 @key_app.command("revoke")
@@ -284,11 +281,9 @@ def key_revoke(
     """Revoke a member's key from the next entry on."""
     from fusioncell.identity.devices import revoke_member_key
 
-    with _domain_errors():
-        cell = _open(data)
+    with _cell(data) as cell:
         done = revoke_member_key(cell, party, member, key_id)
         out.print(f"revoked as entry {done.index}")
-        cell.close()
 
 
 # ---- tokens -----------------------------------------------------------------------
@@ -304,8 +299,7 @@ def token_create(
     from fusioncell.identity.accounts import get_member
     from fusioncell.identity.tokens import create_token
 
-    with _domain_errors():
-        cell = _open(data)
+    with _cell(data) as cell:
         m = get_member(cell.engine, member)
         if not m.active:
             _fail(f"member {member} is disabled")
@@ -314,7 +308,6 @@ def token_create(
         )
         err.print(f"token {token_id} for {m.member} ({m.role.value}); shown once, keep it secret:")
         out.print(token, highlight=False)
-        cell.close()
 
 
 @token_app.command("revoke")
@@ -322,11 +315,9 @@ def token_revoke(token_id: str, data: DataOpt = DEFAULT_DATA) -> None:
     """Revoke an API token by its id."""
     from fusioncell.identity.tokens import revoke_token
 
-    with _domain_errors():
-        cell = _open(data)
+    with _cell(data) as cell:
         revoke_token(cell.engine, token_id, cell.clock.now())
         out.print(f"token {token_id} revoked")
-        cell.close()
 
 
 # ---- witnesses --------------------------------------------------------------------
@@ -343,14 +334,12 @@ def witness_add(
     from fusioncell.identity.tokens import create_token
     from fusioncell.ledger.keys import ALG_COSIGNATURE_V1
 
-    with _domain_errors():
-        cell = _open(data)
+    with _cell(data) as cell:
         name = parse_vkey(vkey, ALG_COSIGNATURE_V1).name
         done = register_witness_key(cell, party, vkey)
         _, token = create_token(cell.engine, party, name, "witness", cell.clock.now(), "witness")
         err.print(f"witness {name} registered as entry {done.index}; its token (shown once):")
         out.print(token, highlight=False)
-        cell.close()
 
 
 @witness_app.command("run")
@@ -401,8 +390,7 @@ def log_export(
     from fusioncell.cell import check_party
     from fusioncell.ledger.export import export_log
 
-    with _domain_errors():
-        cell = _open(data)
+    with _cell(data) as cell:
         if as_party is not None:
             check_party(cell, as_party)
         with _progress("export") as progress:
@@ -410,7 +398,6 @@ def log_export(
         out.print(
             f"exported {size} entries to {directory}" + (f" as {as_party}" if as_party else "")
         )
-        cell.close()
 
 
 @log_app.command("verify")
