@@ -40,7 +40,9 @@ def make_engine(url: str, **kw: Any) -> Engine:
         u,
         pool_size=kw.pop("pool_size", 8),
         max_overflow=kw.pop("max_overflow", 16),
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per checkout; dead connections are recycled
+        # and a failed statement reconnects on the next checkout.
+        pool_recycle=1800,
         **kw,
     )
 
@@ -59,7 +61,10 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        mode = "IMMEDIATE" if conn.get_execution_options().get("fc_write") else "DEFERRED"
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # single-statement reads: no transaction to open, none left open
+        mode = "IMMEDIATE" if options.get("fc_write") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 

@@ -7,7 +7,7 @@ import base64
 import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fusioncell.ledger.canonical import EncodingError, b64d, b64e, canonical, loads_canonical
@@ -119,17 +119,41 @@ def test_base64_is_strict() -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(min_value=-1e15, max_value=1e15)  # beyond 2**53 a float reads back as an int
+    | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=12,
 )
 
 
+@settings(max_examples=500, deadline=None)
 @given(json_values)
 def test_canonical_is_rfc8785_and_round_trips(value: object) -> None:
     data = canonical(value)
     assert data == rfc8785.dumps(value)
     assert loads_canonical(data) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\ue000": 1, "\U0001f600": 2},  # sorted by UTF-16 code units, not code points
+        {"a": "\u2028\u2029\x7f\x00\x1f\"\\/"},
+        {"n": 2**53 - 1, "m": -(2**53) + 1, "f": 1.5, "e": 1e21, "z": -0.0},
+        ["\U0001f600", "עברית", "العربية", ""],
+    ],
+)
+def test_canonical_edge_cases(value: object) -> None:
+    assert canonical(value) == rfc8785.dumps(value)
+
+
+def test_canonical_refuses_what_jcs_refuses() -> None:
+    for bad in [{"x": "\ud800"}, {"x": 2**60}, {"x": float("nan")}]:
+        with pytest.raises(EncodingError):
+            canonical(bad)
 
 
 def test_non_canonical_json_is_refused() -> None:

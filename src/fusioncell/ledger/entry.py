@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Sequence
@@ -31,6 +32,9 @@ MEMBER_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 KEYID_RE = re.compile(r"^[0-9a-f]{8}$")
 HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 
+_AUTHOR_FIELDS = frozenset({"party", "member", "key"})
+_SUBJECT_RULE = "subject must be 1-128 of A-Z a-z 0-9 . _ : / -"
+_HEX_RULE = "body_sha256 must be 64 lowercase hex digits"
 STATEMENT_FIELDS = frozenset(
     {"v", "origin", "kind", "subject", "author", "visibility", "body_sha256", "client_time"}
 )
@@ -77,36 +81,48 @@ def _want(cond: bool, msg: str) -> None:
         raise EncodingError(msg)
 
 
-def parse_statement(raw: bytes) -> Statement:
-    """Check a statement's bytes: canonical JSON with exactly the fields of log format v1."""
-    _want(len(raw) <= MAX_STATEMENT_BYTES, f"statement larger than {MAX_STATEMENT_BYTES} bytes")
-    obj = loads_canonical(raw)
+def parse_statement(raw: bytes, parsed: Any = None) -> Statement:
+    """Check a statement's bytes: canonical JSON with exactly the fields of log format v1.
+
+    `parsed`: the object `raw` was made from with canonical(), when the caller has it.
+    """
+    # Every check raises with its own message; messages are built only on failure, as
+    # this runs for every entry a verifier reads.
+    if len(raw) > MAX_STATEMENT_BYTES:
+        raise EncodingError(f"statement larger than {MAX_STATEMENT_BYTES} bytes")
+    obj = loads_canonical(raw) if parsed is None else parsed
     _want(isinstance(obj, dict), "statement must be a JSON object")
-    missing = STATEMENT_FIELDS - obj.keys()
-    extra = obj.keys() - STATEMENT_FIELDS
-    _want(not missing, f"statement lacks {', '.join(sorted(missing))}")
-    _want(not extra, f"statement has unknown fields {', '.join(sorted(extra))}")
+    if obj.keys() != STATEMENT_FIELDS:
+        missing = ", ".join(sorted(STATEMENT_FIELDS - obj.keys()))
+        extra = ", ".join(sorted(obj.keys() - STATEMENT_FIELDS))
+        raise EncodingError(
+            f"statement lacks {missing}" if missing else f"statement has unknown fields {extra}"
+        )
     _want(obj["v"] == 1 and type(obj["v"]) is int, "statement v must be 1")
     for f in ("origin", "kind", "subject", "body_sha256", "client_time"):
-        _want(isinstance(obj[f], str), f"statement {f} must be a string")
-    _want(bool(KIND_RE.match(obj["kind"])), f"kind {obj['kind']!r} is not a dotted lowercase name")
-    _want(bool(SUBJECT_RE.match(obj["subject"])), "subject must be 1-128 of A-Z a-z 0-9 . _ : / -")
-    _want(bool(HEX64_RE.match(obj["body_sha256"])), "body_sha256 must be 64 lowercase hex digits")
+        if type(obj[f]) is not str:
+            raise EncodingError(f"statement {f} must be a string")
+    if not KIND_RE.match(obj["kind"]):
+        raise EncodingError(f"kind {obj['kind']!r} is not a dotted lowercase name")
+    _want(SUBJECT_RE.match(obj["subject"]) is not None, _SUBJECT_RULE)
+    _want(HEX64_RE.match(obj["body_sha256"]) is not None, _HEX_RULE)
     try:
         parse_rfc3339(obj["client_time"])
     except ValueError as exc:
         raise EncodingError(f"client_time: {exc}") from exc
     a = obj["author"]
+    _want(type(a) is dict and a.keys() == _AUTHOR_FIELDS, "author is party, member, key")
+    party, member, key = a["party"], a["member"], a["key"]
     _want(
-        isinstance(a, dict) and set(a) == {"party", "member", "key"}, "author is party, member, key"
+        type(party) is str and type(member) is str and type(key) is str,
+        "author fields must be strings",
     )
-    _want(all(isinstance(a[k], str) for k in a), "author fields must be strings")
     _want(
-        bool(PARTY_RE.match(a["party"])) or a["party"] == SYSTEM_PARTY,
+        PARTY_RE.match(party) is not None or party == SYSTEM_PARTY,
         "author.party must be a party code",
     )
-    _want(bool(MEMBER_RE.match(a["member"])), "author.member is not a member id")
-    _want(bool(KEYID_RE.match(a["key"])), "author.key must be 8 lowercase hex digits")
+    _want(MEMBER_RE.match(member) is not None, "author.member is not a member id")
+    _want(KEYID_RE.match(key) is not None, "author.key must be 8 lowercase hex digits")
     vis = obj["visibility"]
     _want(isinstance(vis, list) and len(vis) > 0, "visibility must be a non-empty list")
     _want(
@@ -208,7 +224,10 @@ class Entry:
 
 def parse_leaf(leaf: bytes) -> Entry:
     """Parse a stored or exported leaf; it must be exactly canonical(entry)."""
-    obj = loads_canonical(leaf)
+    try:
+        obj = json.loads(leaf)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EncodingError(f"entry is not valid JSON: {exc}") from exc
     _want(isinstance(obj, dict), "entry must be a JSON object")
     _want(set(obj) == {"v", "index", "time", "statement", "sig"}, "entry fields are wrong")
     _want(obj["v"] == 1, "entry v must be 1")
@@ -218,6 +237,11 @@ def parse_leaf(leaf: bytes) -> Entry:
         parse_rfc3339(obj["time"])
     except ValueError as exc:
         raise EncodingError(f"entry time: {exc}") from exc
-    st = parse_statement(canonical(obj["statement"]))
+    _want(isinstance(obj["statement"], dict), "entry statement must be an object")
+    raw = canonical(obj["statement"])
+    st = parse_statement(raw, obj["statement"])
     sig = b64d(obj["sig"], length=64, what="entry signature")
+    # The time is RFC 3339 (ASCII, no escapes), so leaf_bytes is canonical(entry): the
+    # bytes match only if the leaf is canonical.
+    _want(leaf_bytes(obj["index"], obj["time"], raw, sig) == leaf, "entry is not canonical JSON")
     return Entry(obj["index"], obj["time"], st, sig, leaf)
