@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from fusioncell.authz import Permission, Principal
 from fusioncell.cell import Cell
@@ -75,31 +76,36 @@ class Requires:
         self.permission = permission
         self.allow_pending = allow_pending
 
-    async def __call__(
-        self, request: Request, authorization: Annotated[str | None, Header()] = None
-    ) -> Principal:
+    def _who(self, request: Request, authorization: str | None) -> tuple[Principal, Session | None]:
+        """Who is asking: blocking database reads, run in the threadpool."""
         cell = get_cell(request)
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token:
                 raise Unauthenticated("Authorization must be 'Bearer TOKEN'")
             p = principal_for_token(cell.engine, token.strip())
-            principal = Principal(p.party, p.member, p.role, cell.charter.permissions(p.role))
-        else:
-            session = current_session(request, allow_pending=self.allow_pending)
-            if session is None:
-                raise Unauthenticated(N_("sign in, or send Authorization: Bearer TOKEN"))
-            try:
-                m = get_member(cell.engine, session.member)
-            except NotFound:
-                raise Unauthenticated(N_("your account no longer exists")) from None
-            if not m.active:
-                raise Unauthenticated(N_("your account is disabled"))
-            if request.method not in SAFE_METHODS and not same(
-                await _csrf_value(request), session.csrf
-            ):
-                raise Forbidden(CSRF_WRONG)
-            principal = Principal(m.party, m.member, m.role, cell.charter.permissions(m.role))
+            return Principal(p.party, p.member, p.role, cell.charter.permissions(p.role)), None
+        session = current_session(request, allow_pending=self.allow_pending)
+        if session is None:
+            raise Unauthenticated(N_("sign in, or send Authorization: Bearer TOKEN"))
+        try:
+            m = get_member(cell.engine, session.member)
+        except NotFound:
+            raise Unauthenticated(N_("your account no longer exists")) from None
+        if not m.active:
+            raise Unauthenticated(N_("your account is disabled"))
+        return Principal(m.party, m.member, m.role, cell.charter.permissions(m.role)), session
+
+    async def __call__(
+        self, request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> Principal:
+        principal, session = await run_in_threadpool(self._who, request, authorization)
+        if (
+            session is not None
+            and request.method not in SAFE_METHODS
+            and not same(await _csrf_value(request), session.csrf)
+        ):
+            raise Forbidden(CSRF_WRONG)
         if not principal.can(self.permission):
             raise Forbidden(
                 N_("your role may not %(permission)s"), permission=self.permission.value

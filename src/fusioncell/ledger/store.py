@@ -588,7 +588,12 @@ class Ledger:
         change. The last leaf of `size` is fetched with them; if it is missing, `size` is
         beyond the log."""
         last = (0, size - 1)
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with self.engine.connect() as plain:
+            # PostgreSQL: autocommit saves the BEGIN and ROLLBACK round trips. SQLite
+            # keeps its default (db.py owns its BEGIN; an isolation level set here would
+            # outlive this connection's checkout).
+            pg = plain.dialect.name == "postgresql"
+            conn = plain.execution_options(isolation_level="AUTOCOMMIT") if pg else plain
             db = _db_fetch(conn)
             got: dict[merkle.Node, bytes] = {}
 
