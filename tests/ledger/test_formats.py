@@ -141,7 +141,7 @@ def test_canonical_is_rfc8785_and_round_trips(value: object) -> None:
     "value",
     [
         {"\ue000": 1, "\U0001f600": 2},  # sorted by UTF-16 code units, not code points
-        {"a": "\u2028\u2029\x7f\x00\x1f\"\\/"},
+        {"a": '\u2028\u2029\x7f\x00\x1f"\\/'},
         {"n": 2**53 - 1, "m": -(2**53) + 1, "f": 1.5, "e": 1e21, "z": -0.0},
         ["\U0001f600", "עברית", "العربية", ""],
     ],
