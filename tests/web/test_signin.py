@@ -300,3 +300,20 @@ def test_bad_form_input_is_4xx(web: TestClient) -> None:
     assert 400 <= r.status_code < 500
     r = web.post("/lang", data={"lang": "xx", "csrf": csrf})
     assert r.status_code == 400
+
+
+def test_bidi_controls_in_user_agent_are_neutralised(
+    web: TestClient, tcell: Cell, clock: FrozenClock
+) -> None:
+    """A browser's description is user input too: it must not reorder the profile page."""
+    from fusioncell.api.deps import session_policy
+    from fusioncell.identity.sessions import create_session
+
+    signin_with_totp(web, clock)
+    sneaky = "Evil\u202eBrowser\u2066"
+    create_session(
+        tcell.engine, "sy-liaison", clock.now(), session_policy(tcell), user_agent=sneaky
+    )
+    profile = web.get("/profile").text
+    assert "\u202e" not in profile and "\u2066" not in profile
+    assert "Evil[U+202E]Browser[U+2066]" in profile
