@@ -14,9 +14,11 @@ import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Connection, Engine, Table, insert, select, text, update
+from sqlalchemy.dialects.postgresql import dialect as _pg_dialect
 from sqlalchemy.exc import IntegrityError
 
 from fusioncell.clock import Clock, SystemClock, rfc3339
@@ -128,6 +130,34 @@ def _db_fetch(conn: Connection) -> merkle.Fetch:
         return {merkle.key_node(k): bytes(h) for k, h in rows}
 
     return fetch
+
+
+_PG = _pg_dialect()  # type: ignore[no-untyped-call]
+_PG_TYPES = {"BIGINT": "bigint", "INTEGER": "bigint", "BYTEA": "bytea"}
+
+
+@cache
+def _unnest_insert(table: Table) -> Any:
+    """INSERT ... SELECT * FROM unnest(arrays): one statement and one round trip for a
+    whole batch on PostgreSQL, where executemany sends a statement per row."""
+    cols = list(table.columns)
+    casts = ", ".join(
+        f"CAST(:{c.name} AS {_PG_TYPES.get(str(c.type.compile(dialect=_PG)), 'text')}[])"
+        for c in cols
+    )
+    names = ", ".join(c.name for c in cols)
+    return text(f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({casts})")  # noqa: S608 - table and column names are ours
+
+
+def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            _unnest_insert(table), {c.name: [r[c.name] for r in rows] for c in table.columns}
+        )
+    else:
+        conn.execute(insert(table), rows)
 
 
 def visibility_column(vis: Sequence[str]) -> str:
@@ -396,8 +426,9 @@ class Ledger:
             new_nodes = merkle.append_nodes(
                 old_size, [e.leaf_hash for _, e in accepted], lambda ns: {n: known[n] for n in ns}
             )
-            conn.execute(
-                insert(log_nodes),
+            _insert_many(
+                conn,
+                log_nodes,
                 [{"key": merkle.node_key(n), "hash": h} for n, h in new_nodes.items()],
             )
             known.update(new_nodes)
@@ -421,8 +452,9 @@ class Ledger:
             self.policy.check_append(st, ring.genesis)
 
     def _write(self, conn: Connection, first: int, accepted: list[tuple[_Pending, Entry]]) -> None:
-        conn.execute(
-            insert(log_entries),
+        _insert_many(
+            conn,
+            log_entries,
             [
                 {
                     "idx": e.index,
@@ -438,8 +470,8 @@ class Ledger:
                 for p, e in accepted
             ],
         )
-        conn.execute(
-            insert(log_bodies), [{"idx": e.index, "body": p.sub.body_bytes} for p, e in accepted]
+        _insert_many(
+            conn, log_bodies, [{"idx": e.index, "body": p.sub.body_bytes} for p, e in accepted]
         )
         for p, e in accepted:
             if e.statement.kind in TRUST_KINDS:
