@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from fusioncell.api.deps import CellDep, current_session, require
 from fusioncell.authz import Permission, Principal
+from fusioncell.entries import latest_entries
 from fusioncell.errors import Invalid
 from fusioncell.identity.accounts import list_members
 from fusioncell.identity.devices_web import (
@@ -19,7 +20,6 @@ from fusioncell.identity.devices_web import (
     request_device,
 )
 from fusioncell.identity.sessions import list_sessions, revoke_session
-from fusioncell.web.views import latest_entries
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 

@@ -205,3 +205,19 @@ def password_matches(stored: str | None, password: str) -> bool:
         return _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def member_language(engine: Engine, member: str) -> str | None:
+    """The page language the member chose, if any."""
+    with reading(engine) as conn:
+        r = conn.execute(
+            select(credentials.c.language).where(credentials.c.member == member)
+        ).first()
+    return r.language if r is not None else None
+
+
+def set_language(engine: Engine, member: str, lang: str) -> None:
+    with transaction(engine) as conn:
+        conn.execute(
+            update(credentials).where(credentials.c.member == member).values(language=lang)
+        )

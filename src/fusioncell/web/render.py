@@ -8,24 +8,16 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from fusioncell.api.deps import LANG_COOKIE, PRE_COOKIE, current_session, get_cell
-from fusioncell.db import reading
 from fusioncell.errors import DomainError
-from fusioncell.identity.tables import credentials
+from fusioncell.identity.accounts import member_language as stored_language
 from fusioncell.web.i18n import choose, direction, environment, translate
 
 
 def member_language(request: Request) -> str | None:
     s = current_session(request, allow_pending=True)
-    if s is None:
-        return None
-    with reading(get_cell(request).engine) as conn:
-        r = conn.execute(
-            select(credentials.c.language).where(credentials.c.member == s.member)
-        ).first()
-    return r.language if r is not None else None
+    return None if s is None else stored_language(get_cell(request).engine, s.member)
 
 
 def page_language(request: Request) -> str:

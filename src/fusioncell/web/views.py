@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select, update
 
 from fusioncell.api.deps import (
     LANG_COOKIE,
@@ -20,13 +19,13 @@ from fusioncell.api.deps import (
     session_policy,
 )
 from fusioncell.authz import Permission, Principal
-from fusioncell.authz.visibility import visible
-from fusioncell.db import reading, transaction
+from fusioncell.entries import latest_entries
 from fusioncell.errors import N_, DomainError, Invalid
 from fusioncell.identity.accounts import (
     get_member,
     invitation_member,
     list_members,
+    set_language,
     use_invitation,
 )
 from fusioncell.identity.devices_web import member_devices
@@ -40,9 +39,6 @@ from fusioncell.identity.sessions import (
     totp_state,
     totp_uri,
 )
-from fusioncell.identity.tables import credentials
-from fusioncell.ledger.canonical import loads_canonical
-from fusioncell.ledger.tables import log_bodies, log_entries
 from fusioncell.web.i18n import LOCALES
 from fusioncell.web.render import error_text, page_language, render
 
@@ -52,8 +48,6 @@ Member = Annotated[Principal, require(Permission.CELL_READ)]
 Self = Annotated[Principal, require(Permission.PROFILE_MANAGE)]
 HalfSignedIn = Annotated[Principal, require(Permission.PROFILE_MANAGE, allow_pending=True)]
 Anyone = Annotated[Principal | None, public()]
-
-LATEST = 20
 
 
 def _ip(request: Request) -> str:
@@ -187,10 +181,7 @@ def switch_language(
     if lang not in LOCALES:
         raise Invalid(N_("unknown language %(lang)r"), lang=lang)
     if who is not None:
-        with transaction(cell.engine) as conn:
-            conn.execute(
-                update(credentials).where(credentials.c.member == who.member).values(language=lang)
-            )
+        set_language(cell.engine, who.member, lang)
     resp = _redirect(_safe_next(next_))
     resp.set_cookie(
         LANG_COOKIE,
@@ -239,48 +230,6 @@ def invite_submit(
 
 
 # ---- home ------------------------------------------------------------------------------
-
-
-def latest_entries(
-    cell: Any, who: Principal, limit: int = LATEST, before: int | None = None
-) -> list[dict[str, Any]]:
-    q = (
-        select(
-            log_entries.c.idx,
-            log_entries.c.kind,
-            log_entries.c.subject,
-            log_entries.c.party,
-            log_entries.c.member,
-            log_entries.c.time,
-            log_entries.c.visibility,
-            log_bodies.c.body,
-        )
-        .join(log_bodies, log_bodies.c.idx == log_entries.c.idx)
-        .order_by(log_entries.c.idx.desc())
-        .limit(limit)
-    )
-    if before is not None:
-        q = q.where(log_entries.c.idx < before)
-    q = visible(q, who, cell.ledger.genesis)
-    with reading(cell.engine) as conn:
-        rows = conn.execute(q).all()
-    out = []
-    for r in rows:
-        body = loads_canonical(bytes(r.body))
-        body.pop("salt", None)
-        out.append(
-            {
-                "index": int(r.idx),
-                "kind": r.kind,
-                "subject": r.subject,
-                "party": r.party,
-                "member": r.member,
-                "time": r.time,
-                "visibility": r.visibility.strip(",").split(","),
-                "body": body,
-            }
-        )
-    return out
 
 
 @router.get("/")
