@@ -12,8 +12,9 @@ import os
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from fusioncell.app import create_app
 from fusioncell.authz import Role
 from fusioncell.cell import Cell, init_cell
 from fusioncell.charter.schema import paris_charter_text
+from fusioncell.clock import FrozenClock
 from fusioncell.identity.accounts import do_add_member, set_password
 from fusioncell.settings import Settings
 
@@ -190,3 +192,33 @@ def browse(browser: Any, served: Served) -> Iterator[Browse]:
         assert b.problems() == []
     finally:
         b.close()
+
+
+SIGNIN_PASSWORD = "correct horse battery"  # members made by `make_cell`
+
+MakeCell = Callable[[list[tuple[str, str, Role]]], Cell]
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def make_cell(tmp_path: Path, db_url: str, clock: FrozenClock) -> Iterator[MakeCell]:
+    """A Paris cell on the frozen clock, TOTP required, with the given members
+    (password SIGNIN_PASSWORD); closed after the test."""
+    made: list[Cell] = []
+
+    def make(members: list[tuple[str, str, Role]]) -> Cell:
+        s = Settings(data=tmp_path / f"data{len(made)}", database_url=db_url, require_totp=True)
+        c = init_cell(paris_charter_text(), s, clock=clock)
+        made.append(c)
+        for party, member, role in members:
+            do_add_member(c, party, member, role)
+            set_password(c.engine, member, SIGNIN_PASSWORD)
+        return c
+
+    yield make
+    for c in made:
+        c.close()

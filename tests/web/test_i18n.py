@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import re
 from collections import Counter
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,25 +23,24 @@ from fastapi.testclient import TestClient
 import fusioncell.web.render as render_module
 from fusioncell.app import create_app
 from fusioncell.authz import Role
-from fusioncell.cell import Cell, init_cell
-from fusioncell.charter.schema import paris_charter_text
+from fusioncell.cell import Cell
 from fusioncell.clock import FrozenClock
 from fusioncell.errors import Invalid, RateLimited
-from fusioncell.identity.accounts import do_add_member, set_password
+from fusioncell.identity.accounts import do_add_member
 from fusioncell.identity.devices_web import request_device
 from fusioncell.identity.sessions import MAX_FAILURES
 from fusioncell.ledger import trust
-from fusioncell.settings import Settings
 from fusioncell.web import i18n
 from fusioncell.web.labels import KIND_LABELS, ROLE_LABELS
 from fusioncell.web.labels import kind_label as kind_label_of
+from tests.web.conftest import SIGNIN_PASSWORD, MakeCell
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = Path(i18n.__file__).parent
 LOCALES_DIR = WEB / "locales"
 TEMPLATES = WEB / "templates"
 TRANSLATED = ("ar", "he")  # must translate every message; en may keep the msgid
-PASSWORD = "correct horse battery"
+PASSWORD = SIGNIN_PASSWORD
 PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifreEgGxXoc%]")
 PLURALS = {"ar": 6, "he": 3, "en": 2}
 
@@ -194,23 +191,14 @@ def test_label_filters(lang: str) -> None:
 
 
 @pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def i18n_cell(tmp_path: Path, db_url: str, clock: FrozenClock) -> Iterator[Cell]:
-    s = Settings(data=tmp_path / "data", database_url=db_url, require_totp=True)
-    c = init_cell(paris_charter_text(), s, clock=clock)
-    for party, member, role in [
-        ("SY", "sy-admin", Role.PARTY_ADMIN),
-        ("SY", "sy-liaison", Role.LIAISON_OFFICER),
-        ("IL", "il-duty", Role.DUTY_OFFICER),
-    ]:
-        do_add_member(c, party, member, role)
-        set_password(c.engine, member, PASSWORD)
-    yield c
-    c.close()
+def i18n_cell(make_cell: MakeCell) -> Cell:
+    return make_cell(
+        [
+            ("SY", "sy-admin", Role.PARTY_ADMIN),
+            ("SY", "sy-liaison", Role.LIAISON_OFFICER),
+            ("IL", "il-duty", Role.DUTY_OFFICER),
+        ]
+    )
 
 
 def client(cell: Cell) -> TestClient:

@@ -3,41 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
 
 from fusioncell.app import create_app
-from fusioncell.cell import Cell, init_cell
-from fusioncell.charter.schema import paris_charter_text
+from fusioncell.authz import Role
+from fusioncell.cell import Cell
 from fusioncell.clock import FrozenClock
-from fusioncell.identity.accounts import create_invitation, do_add_member, set_password
+from fusioncell.identity.accounts import create_invitation, do_add_member
 from fusioncell.identity.sessions import IP_MAX_ATTEMPTS, MAX_FAILURES
-from fusioncell.settings import Settings
+from tests.web.conftest import SIGNIN_PASSWORD, MakeCell
 
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+PASSWORD = SIGNIN_PASSWORD
 
 
 @pytest.fixture
-def tcell(tmp_path: Path, db_url: str, clock: FrozenClock) -> Iterator[Cell]:
-    s = Settings(data=tmp_path / "data", database_url=db_url, require_totp=True)
-    c = init_cell(paris_charter_text(), s, clock=clock)
-    for party, member, role in [
-        ("SY", "sy-liaison", "liaison_officer"),
-        ("IL", "il-liaison", "liaison_officer"),
-    ]:
-        do_add_member(c, party, member, role)
-        set_password(c.engine, member, PASSWORD)
-    yield c
-    c.close()
+def tcell(make_cell: MakeCell) -> Cell:
+    return make_cell(
+        [("SY", "sy-liaison", Role.LIAISON_OFFICER), ("IL", "il-liaison", Role.LIAISON_OFFICER)]
+    )
 
 
 @pytest.fixture
