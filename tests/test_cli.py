@@ -61,6 +61,10 @@ def test_init_register_export_verify(env: Path) -> None:
     assert code == 0 and "fct_" in out, out
     code, out = run("witness", "add", "--party", "SY", "--vkey", vkey.strip())
     assert code == 2 and "0x04" in out
+    code, out = run("witness", "revoke", "--party", "IL", "--name", "witness.sy.example")
+    assert code == 2 and "no such registered witness" in out
+    code, out = run("witness", "revoke", "--party", "SY", "--name", "witness.sy.example")
+    assert code == 0 and "revoked" in out, out
 
     code, out = run(
         "member",

@@ -342,6 +342,20 @@ def witness_add(
         out.print(token, highlight=False)
 
 
+@witness_app.command("revoke")
+def witness_revoke(
+    party: Annotated[str, typer.Option(help="The party the witness serves.")],
+    name: Annotated[str, typer.Option(help="The witness's key name.")],
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Revoke a party's witness key in the log; its cosignatures are refused from then on."""
+    from fusioncell.identity.devices import revoke_witness_key
+
+    with _cell(data) as cell:
+        done = revoke_witness_key(cell, party, name)
+        out.print(f"witness {name} revoked (entry {done.index})")
+
+
 @witness_app.command("run")
 def witness_run(
     url: Annotated[str, typer.Option(help="The cell's base URL.")],

@@ -68,10 +68,6 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 @contextmanager
 def transaction(engine: Engine, *, write: bool = True) -> Iterator[Connection]:
     """One transaction; commits on success, rolls back on any exception."""

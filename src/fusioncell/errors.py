@@ -52,11 +52,6 @@ class Conflict(DomainError):
     code = "conflict"
 
 
-class TooLarge(DomainError):
-    status = 413
-    code = "too_large"
-
-
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"

@@ -294,13 +294,6 @@ class Ledger:
         sig = self.log_key.sign(raw)
         return self.submit(parse_submission(b64e(raw), b64e(sig), body))
 
-    def submit_raw(self, statement_b64: Any, sig_b64: Any, body: Any) -> Appended:
-        try:
-            sub = parse_submission(statement_b64, sig_b64, body)
-        except EncodingError as exc:
-            raise Invalid(str(exc)) from exc
-        return self.submit(sub)
-
     def submit(self, sub: Submission) -> Appended:
         """Append one signed statement; returns once it is committed. Thread-safe."""
         return self.submit_async(sub).result()

@@ -13,7 +13,6 @@ from typing import Any
 from fusioncell.ledger.canonical import EncodingError
 from fusioncell.ledger.entry import (
     MEMBER_RE,
-    PARTY_RE,
     ROOT_MEMBER,
     SYSTEM_MEMBER,
     SYSTEM_PARTY,
@@ -270,7 +269,3 @@ def _vkey(text: Any, alg: int) -> VerifierKey:
     if key.alg != alg:
         raise TrustError(f"body.key must have type 0x{alg:02x}")
     return key
-
-
-def party_ok(code: str) -> bool:
-    return bool(PARTY_RE.match(code))
