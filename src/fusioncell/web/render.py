@@ -13,6 +13,7 @@ from fusioncell.api.deps import LANG_COOKIE, PRE_COOKIE, current_session, get_ce
 from fusioncell.errors import DomainError
 from fusioncell.identity.accounts import member_language as stored_language
 from fusioncell.web.i18n import choose, direction, environment, translate
+from fusioncell.web.security import set_cookie
 
 
 def member_language(request: Request) -> str | None:
@@ -69,12 +70,5 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     html = environment(lang).get_template(template).render(**base, **ctx)
     resp = HTMLResponse(html, status_code=status)
     if PRE_COOKIE not in request.cookies:
-        resp.set_cookie(
-            PRE_COOKIE,
-            pre,
-            httponly=True,
-            samesite="strict",
-            secure=cell.settings.secure_cookies,
-            path="/",
-        )
+        set_cookie(resp, PRE_COOKIE, pre, secure=cell.settings.secure_cookies)
     return resp

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -45,6 +46,27 @@ class SecurityHeaders:
             await send(msg)
 
         await self.app(scope, receive, with_headers)
+
+
+def set_cookie(
+    resp: Response,
+    name: str,
+    value: str,
+    *,
+    secure: bool,
+    max_age: int | None = None,
+    httponly: bool = True,
+) -> None:
+    """Every cookie of the cell: SameSite=Strict, whole site, Secure unless configured off."""
+    resp.set_cookie(
+        name,
+        value,
+        httponly=httponly,
+        samesite="strict",
+        secure=secure,
+        path="/",
+        max_age=max_age,
+    )
 
 
 def same(a: str | None, b: str | None) -> bool:

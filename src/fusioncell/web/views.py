@@ -41,6 +41,7 @@ from fusioncell.identity.sessions import (
 )
 from fusioncell.web.i18n import LOCALES
 from fusioncell.web.render import error_text, page_language, render
+from fusioncell.web.security import set_cookie
 
 router = APIRouter(include_in_schema=False)
 
@@ -115,13 +116,11 @@ def signin(
         pending_totp=policy.require_totp,
     )
     resp = _redirect("/signin/totp" if policy.require_totp else _safe_next(next_))
-    resp.set_cookie(
+    set_cookie(
+        resp,
         SESSION_COOKIE,
         token,
-        httponly=True,
-        samesite="strict",
         secure=cell.settings.secure_cookies,
-        path="/",
         max_age=int(policy.lifetime.total_seconds()),
     )
     return resp
@@ -183,13 +182,14 @@ def switch_language(
     if who is not None:
         set_language(cell.engine, who.member, lang)
     resp = _redirect(_safe_next(next_))
-    resp.set_cookie(
+    # Not HttpOnly: it only names a language, nothing to steal.
+    set_cookie(
+        resp,
         LANG_COOKIE,
         lang,
-        samesite="strict",
         secure=cell.settings.secure_cookies,
-        path="/",
         max_age=3600 * 24 * 365,
+        httponly=False,
     )
     return resp
 
