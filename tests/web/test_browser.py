@@ -606,3 +606,17 @@ def test_home_in_arabic(served: Served, browse: Browse, request: pytest.FixtureR
     assert text in shown
     if request.node.callspec.params.get("db_url") == "sqlite":
         page.screenshot(path=str(SCREENSHOT))
+
+
+def test_profile_as_the_first_page_shows_the_new_key(served: Served, browse: Browse) -> None:
+    """When the profile is the first signed-in page, its table was rendered before this
+    browser's key existed: the status must still be the key's, not 'unknown'."""
+    page = browse().page()
+    page.goto("/signin?next=/profile")
+    page.fill("input[name=member]", "us-duty")
+    page.fill("input[name=password]", served.account("us-duty"))
+    with page.expect_navigation():
+        page.click("form[action='/signin'] button.primary")
+    assert urlsplit(page.url).path == "/profile"
+    page.wait_for_selector("#device-status:not([hidden])[data-state]:not([data-state=working])")
+    assert page.get_attribute("#device-status", "data-state") == "auto"

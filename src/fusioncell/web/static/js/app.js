@@ -38,11 +38,19 @@ function keyTag(record) {
 
 // ---- profile -----------------------------------------------------------------------------
 
-function showDevice(record, statusEl) {
-  // The profile lists the member's devices as the server knows them (data-status).
+async function liveStatus(record) {
+  // A key made while this page loaded is not in its table yet: ask the server.
+  const r = await fetch("/api/v1/devices", { credentials: "same-origin" });
+  if (!r.ok) return "unknown";
+  const found = (await r.json()).devices.find((d) => d.key_id === record.key_id);
+  return found ? found.status : "unknown";
+}
+
+async function showDevice(record, statusEl) {
+  // The profile lists the member's devices as the server knew them (data-status).
   const rows = [...document.querySelectorAll("tr[data-key-id]")];
   const own = rows.find((row) => row.dataset.keyId === record.key_id);
-  const status = own ? own.dataset.status : "unknown";
+  const status = own ? own.dataset.status : await liveStatus(record);
   let key = status;
   if (status === "registered" && record.auto_approved) key = "auto";
   say(statusEl, key);
@@ -156,7 +164,7 @@ async function main() {
   }
   if (deviceEl) {
     try {
-      showDevice(record, deviceEl);
+      await showDevice(record, deviceEl);
     } catch (err) {
       console.warn("device status:", err);
       say(deviceEl, "failed", err.message);
