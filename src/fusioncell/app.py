@@ -12,6 +12,7 @@ from fusioncell.api import errors, v1
 from fusioncell.api import log as log_api
 from fusioncell.api.limits import BodyLimit
 from fusioncell.cell import Cell
+from fusioncell.messaging import api as cell_api
 from fusioncell.web import admin, views
 from fusioncell.web.security import SecurityHeaders
 
@@ -30,6 +31,7 @@ def create_app(cell: Cell) -> FastAPI:
     errors.install(app)
     app.include_router(log_api.router)
     app.include_router(v1.router)
+    app.include_router(cell_api.router)
     app.include_router(views.router)
     app.include_router(admin.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -83,9 +83,9 @@ def open_cell(
     clock = clock or SystemClock()
     if projectors is None:
         # Imported here: the projectors' packages import this module.
-        from fusioncell.projections import PROJECTORS
+        from fusioncell.projections import default_projectors
 
-        projectors = list(PROJECTORS)
+        projectors = default_projectors()
     ledger = Ledger(
         engine, SigningKey.load(key_path), clock=clock, policy=LogPolicy(), projectors=projectors
     )

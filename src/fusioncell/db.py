@@ -87,7 +87,8 @@ def reading(engine: Engine) -> Iterator[Connection]:
 def target_metadata() -> Any:
     """Every table of every package, for migrations."""
     import fusioncell.identity.tables
-    import fusioncell.identity.tokens  # noqa: F401 - registers their tables
+    import fusioncell.identity.tokens
+    import fusioncell.messaging.tables  # noqa: F401 - registers their tables
     from fusioncell.ledger.tables import metadata
 
     return metadata

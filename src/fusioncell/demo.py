@@ -20,6 +20,7 @@ from fusioncell.identity.devices import new_member_key, post_as, register_member
 from fusioncell.identity.tokens import create_token
 from fusioncell.ledger.entry import Author
 from fusioncell.ledger.keys import SigningKey
+from fusioncell.messaging import kinds
 from fusioncell.settings import Settings
 
 ACCOUNTS: list[tuple[str, str, Role]] = [
@@ -37,34 +38,64 @@ ACCOUNTS: list[tuple[str, str, Role]] = [
     ("US", "us-auditor", Role.AUDITOR),
 ]
 
-MESSAGES: list[tuple[str, str, list[str], str, str]] = [
+# Threads: (id, opened by, workstream, parties, topic language, topic, messages), each
+# message (member, urgency, language, text); "ack" acknowledges the thread's previous message.
+THREADS: list[tuple[str, str, str, list[str], str, str, list[tuple[str, str, str, str]]]] = [
     (
+        "cell-opening",
         "us-supervisor",
-        "deescalation",
+        "general",
         ["IL", "SY", "US"],
         "en",
-        "The communication cell is open. Acknowledge FLASH items within 5 minutes.",
+        "Opening of the communication cell",
+        [
+            (
+                "us-supervisor",
+                "ROUTINE",
+                "en",
+                "The communication cell is open. Acknowledge FLASH items within 5 minutes.",
+            ),
+        ],
     ),
     (
+        "separation-line-0600",
         "sy-liaison",
         "deescalation",
         ["IL", "SY", "US"],
         "ar",
-        "نطلب توضيحاً بشأن تحركات قرب خط الفصل صباح اليوم.",
+        "تحركات قرب خط الفصل",
+        [
+            ("sy-liaison", "FLASH", "ar", "نطلب توضيحاً بشأن تحركات قرب خط الفصل صباح اليوم."),
+            ("il-liaison", "ack", "", ""),
+            ("il-liaison", "ROUTINE", "he", "התקבל. נמסור הבהרה בתוך 48 שעות, כנדרש."),
+        ],
     ),
     (
-        "il-liaison",
-        "deescalation",
-        ["IL", "SY", "US"],
-        "he",
-        "התקבל. נמסור הבהרה בתוך 48 שעות, כנדרש.",
-    ),
-    (
+        "strategic-files",
         "sy-head",
         "diplomatic",
         ["SY", "US"],
         "ar",
-        "نؤكد أن لا تقدم في الملفات الاستراتيجية دون جدول زمني ملزم وواضح للانسحاب.",
+        "الملفات الاستراتيجية",
+        [
+            (
+                "sy-head",
+                "PRIORITY",
+                "ar",
+                "نؤكد أن لا تقدم في الملفات الاستراتيجية دون جدول زمني ملزم وواضح للانسحاب.",
+            ),
+        ],
+    ),
+    (
+        "trade-channel",
+        "il-head",
+        "commercial",
+        ["IL", "SY", "US"],
+        "he",
+        "ערוץ סחר ראשון",
+        [
+            ("il-head", "IMMEDIATE", "he", "אנו מציעים פגישת מומחים על שיתוף פעולה כלכלי."),
+        ],
     ),
 ]
 
@@ -126,16 +157,42 @@ def _populate(cell: Cell, data: Path) -> dict[str, Any]:
                 "token": token,
             }
         )
-    for member, thread, vis, lang, text in MESSAGES:
-        key = keys[member]
-        party = member[:2].upper()
-        post_as(
-            cell,
-            key,
-            Author(party, member, key.key_id_hex),
-            "cell.message.posted",
-            f"demo-{thread}",
-            vis,
-            {"thread": thread, "lang": lang, "text": text},
-        )
+    for tid, opener, ws, parties, lang, topic, messages in THREADS:
+        _thread(cell, keys, tid, opener, ws, parties, lang, topic, messages)
     return {"origin": cell.ledger.origin, "accounts": accounts}
+
+
+def _thread(
+    cell: Cell,
+    keys: dict[str, SigningKey],
+    tid: str,
+    opener: str,
+    workstream: str,
+    parties: list[str],
+    lang: str,
+    topic: str,
+    messages: list[tuple[str, str, str, str]],
+) -> None:
+    def write(member: str, kind: str, body: dict[str, Any]) -> int:
+        key = keys[member]
+        author = Author(member[:2].upper(), member, key.key_id_hex)
+        done = post_as(
+            cell, key, author, kind, kinds.subject(tid), parties, {"thread": tid, **body}
+        )
+        return done.index
+
+    write(
+        opener,
+        kinds.THREAD_OPENED,
+        {
+            "workstream": workstream,
+            "topic": {"text": topic, "lang": lang},
+            "parties": parties,
+        },
+    )
+    last = 0
+    for member, urgency, text_lang, text in messages:
+        if urgency == "ack":
+            write(member, kinds.ACKNOWLEDGED, {"message": last})
+            continue
+        last = write(member, kinds.POSTED, {"urgency": urgency, "text": text, "lang": text_lang})

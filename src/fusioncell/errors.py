@@ -52,6 +52,16 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+class Unsupported(DomainError):
+    status = 415
+    code = "unsupported_type"
+
+
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"

@@ -25,11 +25,33 @@ from fusioncell.ledger.tables import (
     log_witnesses,
 )
 from fusioncell.ledger.trust import TRUST_KINDS
+from fusioncell.messaging.projector import CellProjector
+from fusioncell.messaging.tables import (
+    cell_acks,
+    cell_message_files,
+    cell_messages,
+    cell_threads,
+    cell_versions,
+)
 
-PROJECTORS: list[Projector] = [project_device]
 
-# Tables that are pure projections: emptied, then refilled from the log.
-PROJECTED = [log_keys, log_witnesses, log_members]
+def default_projectors() -> list[Projector]:
+    """A fresh set for one ledger (the cell's projector caches that cell's charter)."""
+    return [project_device, CellProjector()]
+
+
+# Tables that are pure projections: emptied, then refilled from the log. Receipts and the
+# bytes of attachments are not in the log and survive a rebuild.
+PROJECTED = [
+    log_keys,
+    log_witnesses,
+    log_members,
+    cell_threads,
+    cell_messages,
+    cell_versions,
+    cell_acks,
+    cell_message_files,
+]
 CHUNK = 2000
 
 
@@ -45,7 +67,7 @@ def rebuild(cell: Cell, progress: Callable[[int, int], None] | None = None) -> i
             )
             + 1
         )
-        for t in PROJECTED:
+        for t in reversed(PROJECTED):
             conn.execute(delete(t))
         conn.execute(update(device_requests).values(registered_index=None))
         for start in range(0, size, CHUNK):

@@ -20,6 +20,23 @@ class Settings(BaseSettings):
     secure_cookies: bool = True  # browsers accept Secure cookies from http://127.0.0.1 too
     hsts: bool = False  # set when served over HTTPS
     demo_auto_approve: bool = False  # the demo registers new devices with the root key
+    # The live stream (/api/v1/stream, docs/live.md).
+    stream_heartbeat: float = 15.0  # seconds between heartbeat frames
+    stream_send_timeout: float = 10.0  # a frame not taken by then cuts a slow client off
+    stream_cache: int = 4096  # recent entries kept encoded; a client further behind is cut off
+    stream_poll: float = 1.0  # seconds between reads of the log head (0: never, NOTIFY only)
+    # Attachments: the largest file, kept under max_body_bytes (an upload is one request),
+    # and the types accepted, as detected from the bytes (never as the sender claims).
+    max_attachment_bytes: int = 1_500_000
+    attachment_types: list[str] = [
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "image/gif",
+        "text/plain",
+        "application/json",
+    ]
 
     @classmethod
     def for_data(cls, data: Path) -> Settings:

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from fusioncell.demo import MESSAGES
 from fusioncell.identity.devices import new_member_key, post_as, register_member_key
 from fusioncell.identity.devices_web import pending_for_party
 from fusioncell.ledger.canonical import b64d, b64e, canonical, sha256_hex
@@ -365,7 +364,7 @@ def test_party_admin_approves_a_device_then_it_writes(served: Served, browse: Br
         """async () => {
           const { signAndAppend } = await import("/static/js/sign.js");
           try {
-            await signAndAppend("cell.message.posted", "early", ["SY"], { text: "too early" });
+            await signAndAppend("note.posted", "early", ["SY"], { text: "too early" });
             return "accepted";
           } catch (e) {
             return `${e.status} ${e.message}`;
@@ -402,7 +401,7 @@ def test_party_admin_approves_a_device_then_it_writes(served: Served, browse: Br
     done = liaison.evaluate(
         SIGN_AND_APPEND,
         [
-            "cell.message.posted",
+            "note.posted",
             "demo-deescalation",
             ["US", "SY"],
             {"thread": "deescalation", "lang": "ar", "text": text},
@@ -492,7 +491,7 @@ def test_statement_signed_in_the_browser_verifies_in_python(
         """async (body) => {
           const { signStatement } = await import("/static/js/sign.js");
           const { b64encode } = await import("/static/js/device.js");
-          const s = await signStatement("cell.message.posted", "jcs-1", ["US", "SY", "US"], body);
+          const s = await signStatement("note.posted", "jcs-1", ["US", "SY", "US"], body);
           return { raw: b64encode(s.raw), sig: b64encode(s.sig), body: s.body };
         }""",
         body,
@@ -509,7 +508,7 @@ def test_statement_signed_in_the_browser_verifies_in_python(
     assert key.key_id_hex == st.author.key
     assert key.verify(b64d(signed["sig"]), raw)
 
-    done = page.evaluate(SIGN_AND_APPEND, ["cell.message.posted", "jcs-2", ["SY", "US"], body])
+    done = page.evaluate(SIGN_AND_APPEND, ["note.posted", "jcs-2", ["SY", "US"], body])
     entries = log_entries(page)
     mine = entries[done["index"]]
     entry = parse_leaf(b64d(mine["entry"]))
@@ -566,6 +565,20 @@ def test_csp_blocks_inline_script_and_the_watcher_sees_it(served: Served, browse
     w.problems.clear()
 
 
+# Notes of the demo's members, signed and shown on the home page.
+MESSAGES: list[tuple[str, str, list[str], str, str]] = [
+    ("us-supervisor", "general", ["IL", "SY", "US"], "en", "The communication cell is open."),
+    (
+        "sy-liaison",
+        "deescalation",
+        ["IL", "SY", "US"],
+        "ar",
+        "نطلب توضيحاً بشأن تحركات قرب خط الفصل.",
+    ),
+    ("il-liaison", "deescalation", ["IL", "SY", "US"], "he", "התקבל. נמסור הבהרה בתוך 48 שעות."),
+]
+
+
 def test_home_in_arabic(served: Served, browse: Browse, request: pytest.FixtureRequest) -> None:
     """The demo's messages and one written in this browser, in Arabic (the README's picture)."""
     keys = {}
@@ -580,7 +593,7 @@ def test_home_in_arabic(served: Served, browse: Browse, request: pytest.FixtureR
             served.cell,
             key,
             Author(member[:2].upper(), member, key.key_id_hex),
-            "cell.message.posted",
+            "note.posted",
             f"demo-{thread}",
             vis,
             {"thread": thread, "lang": lang, "text": text},
@@ -592,7 +605,7 @@ def test_home_in_arabic(served: Served, browse: Browse, request: pytest.FixtureR
     page.evaluate(
         SIGN_AND_APPEND,
         [
-            "cell.message.posted",
+            "note.posted",
             "demo-deescalation",
             ["IL", "SY", "US"],
             {"thread": "deescalation", "lang": "ar", "text": text},

@@ -9,6 +9,7 @@ A charter is one TOML file that describes one mechanism:
                      (in order of precedence: FLASH, IMMEDIATE, PRIORITY, ROUTINE)
 - `[clocks]`         clarification_answer, dispute_answer, planned_activity_notice, rfi_answer
 - `[line_checks]`    times ("HH:MM"), timezone, answer_within
+- `[cell]`           supervisor_in_every_thread, max_text_chars
 - `[[understandings]]` id, text, kind ("joint" | "stated"), parties, stated_by, source, workstream
 - `[[rounds]]`       id, place, delegations, note, held_on, next_round (a date or "not scheduled")
 - `[roles]`          role -> permissions, overriding the built-in defaults
@@ -311,6 +312,14 @@ class LineChecks(_Model):
         return self
 
 
+class CellRules(_Model):
+    """The communication cell's rules (`[cell]`)."""
+
+    # Every thread includes the supervising party, so nothing passes out of its sight.
+    supervisor_in_every_thread: bool = True
+    max_text_chars: int = Field(default=8000, ge=100, le=100_000)
+
+
 class Understanding(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)
     text: Text
@@ -357,6 +366,7 @@ class Charter(_Model):
     urgency_levels: list[UrgencyLevel] = Field(alias="urgency", min_length=1)
     clocks: Clocks = Field(default_factory=Clocks)
     line_checks: LineChecks | None = None
+    cell: CellRules = Field(default_factory=CellRules)
     understandings: list[Understanding] = Field(default_factory=list)
     rounds: list[Round] = Field(default_factory=list)
     roles: dict[Role, list[Permission]] = Field(default_factory=dict)
