@@ -83,7 +83,7 @@ from fusioncell.settings import Settings
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CACHE_DEFAULT = Path("/tmp/fusioncell-bench")
 WRITERS = 8
-KIND = "cell.message.posted"
+KIND = "note.posted"
 TARGETS = {
     "append_entries_per_s": 5000,
     "proof_ms": 1.0,

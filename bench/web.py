@@ -71,7 +71,7 @@ def build(data: Path, url: str | None, entries: int) -> dict[str, str]:
             vis = sorted({*vis, party})
         raw, body = build_statement(
             origin=cell.ledger.origin,
-            kind="cell.message.posted",
+            kind="note.posted",
             subject=f"thread-{i % 50}",
             author=Author(party, member, key.key_id_hex),
             visibility=vis,

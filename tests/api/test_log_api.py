@@ -66,9 +66,9 @@ def test_each_party_sees_what_it_may(http: TestClient, cell: Cell, enroll) -> No
     us = enroll("US", "us-supervisor", Role.SUPERVISOR)
     aud = enroll("IL", "il-auditor", Role.AUDITOR)
     secret = sy.client.post(
-        "cell.message.posted", "t-1", ["SY", "US"], {"text": "سري", "lang": "ar"}
+        "note.posted", "t-1", ["SY", "US"], {"text": "سري", "lang": "ar"}
     )
-    shared = il.client.post("cell.message.posted", "t-2", ["IL", "SY", "US"], {"text": "שלום"})
+    shared = il.client.post("note.posted", "t-2", ["IL", "SY", "US"], {"text": "שלום"})
     size = shared.index + 1
 
     def view(token: str) -> list[dict[str, object]]:
@@ -98,7 +98,7 @@ def test_each_party_sees_what_it_may(http: TestClient, cell: Cell, enroll) -> No
 
 def test_proofs_verify(http: TestClient, cell: Cell, enroll) -> None:
     sy = enroll("SY", "sy-liaison")
-    receipts = [sy.client.post("cell.message.posted", f"t-{i}", ["SY"], {"n": i}) for i in range(9)]
+    receipts = [sy.client.post("note.posted", f"t-{i}", ["SY"], {"n": i}) for i in range(9)]
     cp = receipts[-1].checkpoint
     first = receipts[0].checkpoint
     r = http.get(f"/log/v1/proof/inclusion?index=3&size={cp.size}", headers=auth(sy.token)).json()
@@ -150,7 +150,7 @@ def post(http: TestClient, token: str, payload: object, **kw: object):  # type: 
 
 
 def good(sy, **body: object) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    return sy.client.sign("cell.message.posted", "t-1", ["SY", "US"], {"text": "x", **body})
+    return sy.client.sign("note.posted", "t-1", ["SY", "US"], {"text": "x", **body})
 
 
 def expect(r, status: int, words: str) -> None:  # type: ignore[no-untyped-def]
@@ -249,9 +249,9 @@ def test_authors_and_visibility(http: TestClient, cell: Cell, sy, enroll) -> Non
     sy2 = enroll("SY", "sy-duty", Role.DUTY_OFFICER)
     expect(post(http, sy2.token, good(sy)), 403, "sy-liaison")
     # author's party must be able to read its own statement
-    p = sy.client.sign("cell.message.posted", "t-1", ["IL", "US"], {"text": "x"})
+    p = sy.client.sign("note.posted", "t-1", ["IL", "US"], {"text": "x"})
     expect(post(http, sy.token, p), 403, "visibility")
-    p = sy.client.sign("cell.message.posted", "t-1", ["SY", "ZZ"], {"text": "x"})
+    p = sy.client.sign("note.posted", "t-1", ["SY", "ZZ"], {"text": "x"})
     expect(post(http, sy.token, p), 403, "unknown parties")
     p = sy.client.sign("charter.adopted", "charter", ["IL", "SY", "US"], {"x": 1})
     expect(post(http, sy.token, p), 403, "charter")
@@ -269,7 +269,7 @@ def test_authors_and_visibility(http: TestClient, cell: Cell, sy, enroll) -> Non
     # read-only roles may not append, members may not cosign
     aud = enroll("SY", "sy-auditor", Role.AUDITOR)
     expect(
-        post(http, aud.token, aud.client.sign("cell.message.posted", "t", ["SY"], {})),
+        post(http, aud.token, aud.client.sign("note.posted", "t", ["SY"], {})),
         403,
         "may not",
     )
@@ -291,7 +291,7 @@ def test_admin_key_registers_and_revoked_key_fails(http: TestClient, cell: Cell,
     from fusioncell.client import MemberClient
 
     new = MemberClient(token=tok, key=k, party="SY", member="sy-new", http=http)
-    assert new.post("cell.message.posted", "t", ["SY"], {"text": "ok"}).index == r.index + 1
+    assert new.post("note.posted", "t", ["SY"], {"text": "ok"}).index == r.index + 1
     # the same key registered twice
     with pytest.raises(ClientError) as e:
         admin.client.post(
@@ -314,7 +314,7 @@ def test_admin_key_registers_and_revoked_key_fails(http: TestClient, cell: Cell,
     revoke_member_key(cell, "SY", "sy-new", k.key_id_hex)
     size = cell.ledger.size()
     with pytest.raises(ClientError) as e:
-        new.post("cell.message.posted", "t", ["SY"], {"text": "after revocation"})
+        new.post("note.posted", "t", ["SY"], {"text": "after revocation"})
     assert e.value.status == 403 and "revoked" in e.value.detail
     assert cell.ledger.size() == size
 

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     # Only annotations: the processes of test (2) import this module, and keep it light.
     from fastapi.testclient import TestClient
 
-KIND = "cell.message.posted"
+KIND = "note.posted"
 WAIT = 60  # seconds: a bound on waiting for an event, never an expectation
 
 

@@ -37,7 +37,7 @@ from .test_concurrency import check_log
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
 
-KIND = "cell.message.posted"
+KIND = "note.posted"
 WAIT = 60  # seconds: a bound on waiting for an event, never an expectation
 CLIENTS = 4
 KILL_AFTER = 24  # acknowledgements observed before the kill

@@ -133,7 +133,7 @@ def exp(tmp_path_factory: pytest.TempPathFactory) -> Export:
                 cell,
                 k,
                 author,
-                "cell.message.posted",
+                "note.posted",
                 "thread-1",
                 vis,
                 _message(cell.ledger.size(), text, lang),
@@ -493,7 +493,7 @@ def test_entry_by_a_revoked_key_is_named_even_with_a_resigned_checkpoint(
     now = rfc3339(datetime.now(UTC))
     raw, body = build_statement(
         origin=exp.log_key.name,
-        kind="cell.message.posted",
+        kind="note.posted",
         subject="thread-1",
         author=Author("SY", "sy-old", k.key_id_hex),
         visibility=ALL,
@@ -572,10 +572,10 @@ def test_tampered_database_fails_export_and_verify(
 ) -> None:
     alter, index, as_party, named = DB_TAMPERS[tamper]
     sy = enroll("SY", "sy-liaison")  # 1
-    sy.client.post("cell.message.posted", "thread-1", ALL, {"text": "one"})  # 2
-    sy.client.post("cell.message.posted", "thread-1", ALL, {"text": "two"})  # 3
-    sy.client.post("cell.message.posted", "thread-1", ["SY", "US"], {"text": "three"})  # 4
-    sy.client.post("cell.message.posted", "thread-1", ALL, {"text": "four"})  # 5
+    sy.client.post("note.posted", "thread-1", ALL, {"text": "one"})  # 2
+    sy.client.post("note.posted", "thread-1", ALL, {"text": "two"})  # 3
+    sy.client.post("note.posted", "thread-1", ["SY", "US"], {"text": "three"})  # 4
+    sy.client.post("note.posted", "thread-1", ALL, {"text": "four"})  # 5
 
     runner = CliRunner()
     env = {"FUSIONCELL_DATABASE_URL": db_url, "COLUMNS": "300"}

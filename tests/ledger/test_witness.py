@@ -45,7 +45,7 @@ ALL = ["IL", "SY", "US"]
 
 def post_some(client: MemberClient, n: int, tag: str) -> None:
     for i in range(n):
-        client.post("cell.message.posted", "thread-1", ALL, {"text": f"{tag} {i}", "lang": "en"})
+        client.post("note.posted", "thread-1", ALL, {"text": f"{tag} {i}", "lang": "en"})
 
 
 def served_checkpoint(http: TestClient, token: str) -> str:

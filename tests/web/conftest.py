@@ -13,6 +13,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,16 +100,13 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-@pytest.fixture
-def served(settings: Settings, auto_approve: bool) -> Iterator[Served]:
-    """A demo-like cell served by uvicorn in a background thread on a free port."""
-    s = settings.model_copy(update={"require_totp": False, "demo_auto_approve": auto_approve})
-    cell = init_cell(paris_charter_text(), s, source="paris.toml")
-    for member, (party, role) in ACCOUNTS.items():
-        do_add_member(cell, party, member, role)
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve `app` (with its lifespan) by uvicorn in a background thread on a free port of
+    127.0.0.1; yields its base URL, and stops it afterwards."""
     sock = _free_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(cell), log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -117,11 +115,24 @@ def served(settings: Settings, auto_approve: bool) -> Iterator[Served]:
             if not thread.is_alive():
                 pytest.fail("the server did not start")
             thread.join(0.01)
-        yield Served(f"http://127.0.0.1:{port}", cell)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@pytest.fixture
+def served(settings: Settings, auto_approve: bool) -> Iterator[Served]:
+    """A demo-like cell served by uvicorn in a background thread on a free port."""
+    s = settings.model_copy(update={"require_totp": False, "demo_auto_approve": auto_approve})
+    cell = init_cell(paris_charter_text(), s, source="paris.toml")
+    for member, (party, role) in ACCOUNTS.items():
+        do_add_member(cell, party, member, role)
+    try:
+        with serving(create_app(cell)) as url:
+            yield Served(url, cell)
+    finally:
         cell.close()
 
 

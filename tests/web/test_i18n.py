@@ -167,7 +167,7 @@ def test_every_kind_and_role_has_a_label() -> None:
         trust.KEY_REVOKED,
         trust.WITNESS_REGISTERED,
         trust.WITNESS_REVOKED,
-        "cell.message.posted",
+        "note.posted",
     }
     assert kinds <= set(KIND_LABELS)
     assert {r.value for r in Role} <= set(ROLE_LABELS)
