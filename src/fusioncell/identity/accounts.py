@@ -19,7 +19,7 @@ from fusioncell.db import reading, transaction
 from fusioncell.errors import N_, Conflict, Invalid, NotFound
 from fusioncell.identity.devices import _as_root
 from fusioncell.identity.tables import credentials, invitations, sessions
-from fusioncell.identity.tokens import api_tokens
+from fusioncell.identity.tokens import TOKEN_CACHE, api_tokens
 from fusioncell.ledger.entry import MEMBER_RE, ROOT_MEMBER, SYSTEM_MEMBER
 from fusioncell.ledger.store import Appended
 from fusioncell.ledger.tables import log_members
@@ -119,6 +119,7 @@ def do_disable_member(cell: Cell, member: str) -> Appended:
             .where(api_tokens.c.member == member, api_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+    TOKEN_CACHE.forget(member=member)  # this process stops accepting them at once
     return done
 
 
