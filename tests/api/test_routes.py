@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIWebSocketRoute
 
 from fusioncell.api.deps import Requires
 from fusioncell.app import create_app
@@ -39,7 +39,9 @@ def test_every_route_declares_one_permission(cell: Cell) -> None:
     for route in _walk(app.routes):
         if getattr(route, "path", None) in FRAMEWORK:
             continue
-        assert isinstance(route, APIRoute), f"{route} is not an API route with a permission"
+        assert isinstance(route, APIRoute | APIWebSocketRoute), (
+            f"{route} is not an API route with a permission"
+        )
         reqs = _requirements(route.dependant)
         assert len(reqs) == 1, f"{route.path} declares {len(reqs)} permissions"
         checked += 1

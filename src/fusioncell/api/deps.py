@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, WebSocket
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from fusioncell.authz import Permission, Principal
 from fusioncell.cell import Cell
 from fusioncell.errors import N_, Forbidden, NotFound, Unauthenticated
 from fusioncell.identity.accounts import get_member
 from fusioncell.identity.sessions import Session, SessionPolicy, session_for_token
-from fusioncell.identity.tokens import principal_for_token
+from fusioncell.identity.tokens import cached_principal, principal_for_token
 from fusioncell.web.security import same
 
 SESSION_COOKIE = "fc_session"
@@ -23,12 +24,18 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_WRONG = N_("missing or wrong CSRF token: reload the page and try again")
 
 
-def get_cell(request: Request) -> Cell:
+def get_cell(request: HTTPConnection) -> Cell:
     cell: Cell = request.app.state.cell
     return cell
 
 
-CellDep = Annotated[Cell, Depends(get_cell)]
+async def _cell_dependency(request: HTTPConnection) -> Cell:
+    """Async so that FastAPI calls it on the event loop: a plain `def` dependency costs
+    every request a round trip through the threadpool, for an attribute read."""
+    return get_cell(request)
+
+
+CellDep = Annotated[Cell, Depends(_cell_dependency)]
 
 
 def session_policy(cell: Cell) -> SessionPolicy:
@@ -50,7 +57,7 @@ async def _csrf_value(request: Request) -> str | None:
     return None
 
 
-def current_session(request: Request, *, allow_pending: bool = False) -> Session | None:
+def current_session(request: HTTPConnection, *, allow_pending: bool = False) -> Session | None:
     """The signed-in session of this request, or None (cached on request.state)."""
     if hasattr(request.state, "session"):
         s: Session | None = request.state.session
@@ -69,6 +76,35 @@ def current_session(request: Request, *, allow_pending: bool = False) -> Session
     return s
 
 
+def _own_origin(ws: WebSocket) -> bool:
+    """Is the handshake's Origin this server's own (scheme, host and port)?"""
+    origin = ws.headers.get("origin")
+    host = ws.headers.get("host")
+    if not origin or not host:
+        return False
+    scheme = "https" if ws.url.scheme == "wss" else "http"
+    return origin.lower() == f"{scheme}://{host}".lower()  # not a secret: plain compare
+
+
+def _cached_bearer(request: HTTPConnection, authorization: str | None) -> Principal | None:
+    """The bearer token's principal when it was looked up moments ago (identity.tokens keeps
+    it a few seconds), else None and the caller asks the database in the threadpool. On the
+    append path this saves a database read and a threadpool round trip per request."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None  # _who gives the error
+    cell = get_cell(request)
+    try:
+        p = cached_principal(cell.engine, token.strip())
+    except Unauthenticated:
+        return None
+    if p is None:
+        return None
+    return Principal(p.party, p.member, p.role, cell.charter.permissions(p.role))
+
+
 class Requires:
     """A route's permission. Every route depends on exactly one (a test walks them all)."""
 
@@ -76,7 +112,9 @@ class Requires:
         self.permission = permission
         self.allow_pending = allow_pending
 
-    def _who(self, request: Request, authorization: str | None) -> tuple[Principal, Session | None]:
+    def _who(
+        self, request: HTTPConnection, authorization: str | None
+    ) -> tuple[Principal, Session | None]:
         """Who is asking: blocking database reads, run in the threadpool."""
         cell = get_cell(request)
         if authorization:
@@ -97,15 +135,25 @@ class Requires:
         return Principal(m.party, m.member, m.role, cell.charter.permissions(m.role)), session
 
     async def __call__(
-        self, request: Request, authorization: Annotated[str | None, Header()] = None
+        self, request: HTTPConnection, authorization: Annotated[str | None, Header()] = None
     ) -> Principal:
-        principal, session = await run_in_threadpool(self._who, request, authorization)
+        """For HTTP requests and WebSockets alike (HTTPConnection is the base of both)."""
+        cached = _cached_bearer(request, authorization)
+        if cached is not None:
+            principal, session = cached, None
+        else:
+            principal, session = await run_in_threadpool(self._who, request, authorization)
         if (
             session is not None
+            and isinstance(request, Request)
             and request.method not in SAFE_METHODS
             and not same(await _csrf_value(request), session.csrf)
         ):
             raise Forbidden(CSRF_WRONG)
+        if session is not None and isinstance(request, WebSocket) and not _own_origin(request):
+            # Browsers send cookies with cross-site WebSocket handshakes and no CORS check
+            # applies: only the Origin header tells our pages from another site's.
+            raise Forbidden(N_("this WebSocket comes from another site"))
         if not principal.can(self.permission):
             raise Forbidden(
                 N_("your role may not %(permission)s"), permission=self.permission.value

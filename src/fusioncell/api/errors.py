@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from contextlib import suppress
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from fusioncell.errors import DomainError
 
@@ -56,9 +58,29 @@ def _page(
         return PlainTextResponse(english, status_code=status)
 
 
+def ws_close_code(status: int) -> int:
+    """A WebSocket's close code for an HTTP status: 4000 + status (4400, 4401, 4403)."""
+    return 4000 + status if 400 <= status < 1000 else 1011
+
+
+async def close_websocket(ws: WebSocket, status: int, reason: str) -> None:
+    """Refuse a WebSocket after accepting it, with 4000 + status and the reason: a refused
+    handshake tells a browser's script nothing but that it failed."""
+    with suppress(WebSocketDisconnect, OSError):  # the client left already: nothing to tell
+        if ws.application_state == WebSocketState.CONNECTING:
+            await ws.accept()
+        if ws.application_state == WebSocketState.CONNECTED:
+            # A close reason is at most 123 bytes of UTF-8.
+            short = reason.encode()[:123].decode(errors="ignore")
+            await ws.close(ws_close_code(status), short)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> Response:
+    async def _domain(request: Request, exc: DomainError) -> Response | None:
+        if isinstance(request, WebSocket):  # Starlette hands WebSockets' errors here too
+            await close_websocket(request, exc.status, exc.message)
+            return None
         if not _wants_json(request):
             return _page(request, exc.status, exc.template, exc.params)
         return problem(exc.status, exc.code, exc.message)
