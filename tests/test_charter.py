@@ -57,6 +57,7 @@ def test_paris_mechanism_and_parties(paris: Charter) -> None:
         "diplomatic",
         "commercial",
         "disputes",
+        "general",
         "understandings",
     ]
     assert paris.rtl("ar") and paris.rtl("he") and not paris.rtl("en")

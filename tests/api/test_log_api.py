@@ -65,9 +65,7 @@ def test_each_party_sees_what_it_may(http: TestClient, cell: Cell, enroll) -> No
     il = enroll("IL", "il-liaison")
     us = enroll("US", "us-supervisor", Role.SUPERVISOR)
     aud = enroll("IL", "il-auditor", Role.AUDITOR)
-    secret = sy.client.post(
-        "note.posted", "t-1", ["SY", "US"], {"text": "سري", "lang": "ar"}
-    )
+    secret = sy.client.post("note.posted", "t-1", ["SY", "US"], {"text": "سري", "lang": "ar"})
     shared = il.client.post("note.posted", "t-2", ["IL", "SY", "US"], {"text": "שלום"})
     size = shared.index + 1
 

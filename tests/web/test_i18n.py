@@ -19,6 +19,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 import fusioncell.web.render as render_module
 from fusioncell.app import create_app
@@ -27,9 +28,11 @@ from fusioncell.cell import Cell
 from fusioncell.clock import FrozenClock
 from fusioncell.errors import Invalid, RateLimited
 from fusioncell.identity.accounts import do_add_member
+from fusioncell.identity.devices import new_member_key, post_as, register_member_key
 from fusioncell.identity.devices_web import request_device
 from fusioncell.identity.sessions import MAX_FAILURES
 from fusioncell.ledger import trust
+from fusioncell.ledger.entry import Author
 from fusioncell.web import i18n
 from fusioncell.web.labels import KIND_LABELS, ROLE_LABELS
 from fusioncell.web.labels import kind_label as kind_label_of
@@ -265,6 +268,7 @@ def test_every_page_renders_in_every_locale(
     sign_in(admin, clock, "sy-admin")
     member = client(i18n_cell)
     sign_in(member, clock, "sy-liaison")
+    thread, message = cell_thread(i18n_cell)
 
     pages: list[tuple[TestClient, str, int]] = [
         (anonymous, "/signin", 200),
@@ -275,6 +279,11 @@ def test_every_page_renders_in_every_locale(
         (admin, "/profile", 200),
         (admin, "/admin/devices", 200),
         (member, "/profile", 200),
+        (member, "/cell", 200),
+        (member, "/cell/new", 200),
+        (member, f"/cell/t/{thread}", 200),
+        (member, f"/cell/t/{thread}/m/{message}", 200),
+        (admin, "/cell/t/no-such-thread", 404),
     ]
     for lang in i18n.LOCALES:
         for web in (anonymous, half, admin, member):
@@ -282,6 +291,9 @@ def test_every_page_renders_in_every_locale(
         for web, path, status in pages:
             r = web.get(path)
             assert r.status_code == status, (lang, path, r.text[:500])
+            if "/m/" in path:  # a fragment of the thread page: one message, no <html>
+                assert 'class="msg u-FLASH' in r.text and i18n.gettext(lang, "Reply") in r.text
+                continue
             assert html_tag(lang) in r.text, (lang, path)
             # every message of the page is in the page's language
             assert i18n.gettext(lang, "log") in r.text, (lang, path)
@@ -290,7 +302,7 @@ def test_every_page_renders_in_every_locale(
         kinds = re.findall(r'<code class="kind[^"]*" dir="ltr">([\w.]+)</code>', home)
         assert "charter.adopted" in kinds and "member.added" in kinds
         for k in kinds:
-            assert kind_label_of(k, i18n.translations(lang).gettext) in home
+            assert str(escape(kind_label_of(k, i18n.translations(lang).gettext))) in home
         assert i18n.gettext(lang, "Latest entries you may see") in home
         profile = admin.get("/profile").text
         assert f"<dd>{i18n.gettext(lang, 'Party administrator')}</dd>" in profile
@@ -308,6 +320,21 @@ def test_every_page_renders_in_every_locale(
             f"{lang}: templates no page of this test renders: {sorted(pages_here - seen)}; "
             "add a URL that shows them to `pages`"
         )
+
+
+def cell_thread(cell: Cell) -> tuple[str, int]:
+    """A thread of the cell with one FLASH message from SY, signed by sy-liaison's key."""
+    key = new_member_key("SY", "sy-liaison", "laptop")
+    register_member_key(cell, "SY", "sy-liaison", key.verifier.encode())
+    author = Author("SY", "sy-liaison", key.key_id_hex)
+    parties = ["IL", "SY", "US"]
+    thread = "i18n-thread"
+    topic = {"text": "تحركات قرب خط الفصل", "lang": "ar"}
+    body = {"thread": thread, "workstream": "deescalation", "topic": topic, "parties": parties}
+    post_as(cell, key, author, "cell.thread.opened", f"t/{thread}", parties, body)
+    text = {"thread": thread, "urgency": "FLASH", "text": "نطلب توضيحاً فورياً", "lang": "ar"}
+    sent = post_as(cell, key, author, "cell.message.posted", f"t/{thread}", parties, text)
+    return thread, sent.index
 
 
 def test_arabic_pages_show_arabic_text(i18n_cell: Cell) -> None:

@@ -57,9 +57,7 @@ class CellClient(MemberClient):
         return {"sha256": got["sha256"], "name": name, "type": got["type"], "size": got["size"]}
 
     def download(self, sha256: str) -> bytes:
-        r = self._ok(
-            self.http.get(f"/api/v1/cell/attachments/{sha256}", headers=self.headers)
-        )
+        r = self._ok(self.http.get(f"/api/v1/cell/attachments/{sha256}", headers=self.headers))
         return r.content
 
     # ---- writing ---------------------------------------------------------------------
@@ -71,7 +69,10 @@ class CellClient(MemberClient):
 
     def _write(self, kind: str, thread: str, body: dict[str, Any]) -> Receipt:
         return self.post(
-            kind, kinds.subject(thread), self.parties(thread), {"thread": thread, **body},
+            kind,
+            kinds.subject(thread),
+            self.parties(thread),
+            {"thread": thread, **body},
             verify=self.verify,
         )
 
@@ -130,7 +131,7 @@ class CellClient(MemberClient):
         return self._write(kinds.RETRACTED, thread, body)
 
     def acknowledge(self, thread: str, message: int) -> Receipt:
-        """"Received and understood", signed."""
+        """ "Received and understood", signed."""
         return self._write(kinds.ACKNOWLEDGED, thread, {"message": message})
 
     def pin(self, thread: str, message: int, *, pinned: bool = True) -> Receipt:

@@ -13,10 +13,19 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from fusioncell.charter.schema import Charter
 from fusioncell.clock import parse_rfc3339, rfc3339
+from fusioncell.deadlines.api import (
+    ACK,
+    CANCELLED,
+    MET,
+    ack_key,
+    close_deadline,
+    escalation_plan,
+    open_deadline,
+)
 from fusioncell.errors import N_, Conflict, Forbidden, Invalid, NotFound
 from fusioncell.ledger.canonical import loads_canonical
 from fusioncell.ledger.entry import Entry
@@ -30,6 +39,35 @@ from fusioncell.messaging.tables import (
     cell_messages,
     cell_threads,
     cell_versions,
+)
+
+# Statements built once, values bound per call: SQLAlchemy then reuses their compiled form
+# (a statement built anew costs its cache key every time, several times the query itself).
+_THREAD = select(cell_threads).where(cell_threads.c.id == bindparam("tid"))
+_THREAD_ID = select(cell_threads.c.id).where(cell_threads.c.id == bindparam("tid"))
+_INSERT_THREAD = insert(cell_threads)
+_TOUCH_THREAD = (
+    update(cell_threads)
+    .where(cell_threads.c.id == bindparam("b_tid"))
+    .values(
+        last_idx=bindparam("b_last"),
+        last_at=bindparam("b_at"),
+        messages=cell_threads.c.messages + bindparam("b_inc"),
+    )
+)
+_MESSAGE = select(cell_messages).where(cell_messages.c.idx == bindparam("m"))
+_MESSAGE_THREAD = select(cell_messages.c.thread).where(cell_messages.c.idx == bindparam("m"))
+_INSERT_MESSAGE = insert(cell_messages)
+_INSERT_VERSION = insert(cell_versions)
+_INSERT_FILE = insert(cell_message_files)
+_ACK_OF = select(cell_acks.c.member, cell_acks.c.time).where(
+    cell_acks.c.message == bindparam("m"), cell_acks.c.party == bindparam("p")
+)
+_INSERT_ACK = insert(cell_acks)
+_ACKED = (
+    update(cell_messages)
+    .where(cell_messages.c.idx == bindparam("b_m"))
+    .values(acks_missing=cell_messages.c.acks_missing - 1)
 )
 
 NO_THREAD = N_("no such thread")
@@ -87,13 +125,13 @@ class CellProjector:
         else:
             self._on_message(conn, entry, parsed, thread)
         conn.execute(
-            update(cell_threads)
-            .where(cell_threads.c.id == parsed.thread)
-            .values(
-                last_idx=entry.index,
-                last_at=entry.time,
-                messages=cell_threads.c.messages + (1 if kind == kinds.POSTED else 0),
-            )
+            _TOUCH_THREAD,
+            {
+                "b_tid": parsed.thread,
+                "b_last": entry.index,
+                "b_at": entry.time,
+                "b_inc": 1 if kind == kinds.POSTED else 0,
+            },
         )
 
     # ---- threads -----------------------------------------------------------------------
@@ -105,29 +143,30 @@ class CellProjector:
             raise Invalid(N_("visibility must be exactly the thread's parties"))
         if st.author.party not in t.parties:
             raise Invalid(N_("a thread is opened by one of its parties"))
-        if conn.execute(select(cell_threads.c.id).where(cell_threads.c.id == t.thread)).first():
+        if conn.execute(_THREAD_ID, {"tid": t.thread}).first():
             raise Conflict(N_("a thread with this id exists already"))
         conn.execute(
-            insert(cell_threads).values(
-                id=t.thread,
-                workstream=t.workstream,
-                topic=t.topic,
-                topic_lang=t.topic_lang,
-                parties=column(t.parties),
-                opened_idx=entry.index,
-                opened_party=st.author.party,
-                opened_member=st.author.member,
-                opened_at=entry.time,
-                last_idx=entry.index,
-                last_at=entry.time,
-                messages=0,
-            )
+            _INSERT_THREAD,
+            {
+                "id": t.thread,
+                "workstream": t.workstream,
+                "topic": t.topic,
+                "topic_lang": t.topic_lang,
+                "parties": column(t.parties),
+                "opened_idx": entry.index,
+                "opened_party": st.author.party,
+                "opened_member": st.author.member,
+                "opened_at": entry.time,
+                "last_idx": entry.index,
+                "last_at": entry.time,
+                "messages": 0,
+            },
         )
 
     @staticmethod
     def _thread(conn: Connection, entry: Entry, thread: str, charter: Charter) -> Any:
         st = entry.statement
-        row = conn.execute(select(cell_threads).where(cell_threads.c.id == thread)).first()
+        row = conn.execute(_THREAD, {"tid": thread}).first()
         if row is None:
             raise NotFound(NO_THREAD)
         parties = split(row.parties)
@@ -150,9 +189,7 @@ class CellProjector:
     ) -> None:
         st = entry.statement
         if m.reply_to is not None:
-            r = conn.execute(
-                select(cell_messages.c.thread).where(cell_messages.c.idx == m.reply_to)
-            ).first()
+            r = conn.execute(_MESSAGE_THREAD, {"m": m.reply_to}).first()
             if r is None or r.thread != m.thread:
                 raise NotFound(N_("the message replied to is not in this thread"))
         parties = split(thread.parties)
@@ -162,40 +199,53 @@ class CellProjector:
         owed = addressed(charter, parties, st.author.party) if level.requires_ack else []
         due = parse_rfc3339(entry.time) + timedelta(seconds=level.ack_within.total_seconds())
         conn.execute(
-            insert(cell_messages).values(
-                idx=entry.index,
-                thread=m.thread,
-                party=st.author.party,
-                member=st.author.member,
-                urgency=m.urgency,
-                text=m.text,
-                lang=m.lang,
-                reply_to=m.reply_to,
-                attachments=json.dumps([a.to_json() for a in m.attachments], ensure_ascii=False),
-                posted_at=entry.time,
-                versions=1,
-                pinned=False,
-                requires_ack=level.requires_ack,
-                ack_due=rfc3339(due) if level.requires_ack else None,
-                addressed=column(owed),
-                acks_missing=len(owed),
-            )
+            _INSERT_MESSAGE,
+            {
+                "idx": entry.index,
+                "thread": m.thread,
+                "party": st.author.party,
+                "member": st.author.member,
+                "urgency": m.urgency,
+                "text": m.text,
+                "lang": m.lang,
+                "reply_to": m.reply_to,
+                "attachments": json.dumps([a.to_json() for a in m.attachments], ensure_ascii=False),
+                "posted_at": entry.time,
+                "versions": 1,
+                "pinned": False,
+                "requires_ack": level.requires_ack,
+                "ack_due": rfc3339(due) if level.requires_ack else None,
+                "addressed": column(owed),
+                "acks_missing": len(owed),
+            },
         )
         conn.execute(
-            insert(cell_versions).values(
-                idx=entry.index,
-                message=entry.index,
-                member=st.author.member,
-                text=m.text,
-                lang=m.lang,
-                time=entry.time,
-            )
+            _INSERT_VERSION,
+            {
+                "idx": entry.index,
+                "message": entry.index,
+                "member": st.author.member,
+                "text": m.text,
+                "lang": m.lang,
+                "time": entry.time,
+            },
         )
         for a in m.attachments:
             conn.execute(
-                insert(cell_message_files).values(
-                    message=entry.index, sha256=a.sha256, thread=m.thread
-                )
+                _INSERT_FILE, {"message": entry.index, "sha256": a.sha256, "thread": m.thread}
+            )
+        for p in owed:  # one deadline per party that owes an acknowledgement
+            open_deadline(
+                conn,
+                key=ack_key(entry.index, p),
+                kind=ACK,
+                subject=st.subject,
+                refs={"thread": m.thread, "message": entry.index},
+                party=p,
+                visibility=parties,
+                due=due,
+                plan=escalation_plan(charter, level, p, due),
+                idx=entry.index,
             )
 
     @staticmethod
@@ -229,7 +279,7 @@ class CellProjector:
 
     def _on_message(self, conn: Connection, entry: Entry, op: kinds.OnMessage, thread: Any) -> None:
         kind = entry.statement.kind
-        msg = conn.execute(select(cell_messages).where(cell_messages.c.idx == op.message)).first()
+        msg = conn.execute(_MESSAGE, {"m": op.message}).first()
         if msg is None or msg.thread != op.thread:
             raise NotFound(NO_MESSAGE)
         if kind == kinds.ACKNOWLEDGED:
@@ -271,6 +321,8 @@ class CellProjector:
                     pinned=False,
                 )
             )
+            for p in split(msg.addressed):
+                close_deadline(conn, ack_key(op.message, p), CANCELLED, entry.index)
             return
         if op.text == msg.text and op.lang == msg.lang:
             raise Invalid(N_("the edit changes nothing"))
@@ -305,11 +357,7 @@ class CellProjector:
             raise Invalid(N_("this message needs no acknowledgement; a receipt is enough"))
         if party not in split(msg.addressed):
             raise Forbidden(N_("this message does not ask your party to acknowledge it"))
-        done = conn.execute(
-            select(cell_acks.c.member, cell_acks.c.time).where(
-                cell_acks.c.message == op.message, cell_acks.c.party == party
-            )
-        ).first()
+        done = conn.execute(_ACK_OF, {"m": op.message, "p": party}).first()
         if done is not None:
             raise Conflict(
                 N_("your party acknowledged this message already (%(member)s, %(time)s)"),
@@ -317,16 +365,14 @@ class CellProjector:
                 time=done.time,
             )
         conn.execute(
-            insert(cell_acks).values(
-                message=op.message,
-                party=party,
-                idx=entry.index,
-                member=st.author.member,
-                time=entry.time,
-            )
+            _INSERT_ACK,
+            {
+                "message": op.message,
+                "party": party,
+                "idx": entry.index,
+                "member": st.author.member,
+                "time": entry.time,
+            },
         )
-        conn.execute(
-            update(cell_messages)
-            .where(cell_messages.c.idx == op.message)
-            .values(acks_missing=cell_messages.c.acks_missing - 1)
-        )
+        conn.execute(_ACKED, {"b_m": op.message})
+        close_deadline(conn, ack_key(op.message, party), MET, entry.index)

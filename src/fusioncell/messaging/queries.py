@@ -176,6 +176,13 @@ def _messages(
     for rc in conn.execute(select(cell_receipts).where(cell_receipts.c.message.in_(ids))):
         per = receipts[int(rc.message)].setdefault(rc.party, {DELIVERED: None, READ: None})
         per[rc.what] = {"member": rc.member, "time": rc.time}
+    for i, per_party in acks.items():
+        # A signed acknowledgement says the party had it, whatever the stream observed.
+        for party, a in per_party.items():
+            got = receipts[i].setdefault(party, {DELIVERED: None, READ: None})
+            for what in (DELIVERED, READ):
+                if got[what] is None or got[what]["time"] > a["time"]:
+                    got[what] = {"member": a["member"], "time": a["time"]}
     now = rfc3339(cell.clock.now())
     out = []
     for r in rows:
@@ -251,6 +258,12 @@ def thread_view(
             conn, cell, and_(cell_messages.c.thread == thread, cell_messages.c.pinned)
         )
     return {"thread": _thread_json(row), "messages": messages, "pinned": pinned}
+
+
+def thread_info(cell: Cell, who: Principal, thread: str) -> dict[str, Any]:
+    """A thread without its messages."""
+    with reading(cell.engine) as conn:
+        return _thread_json(_thread_row(conn, cell, who, thread))
 
 
 def message_view(cell: Cell, who: Principal, thread: str, index: int) -> dict[str, Any]:

@@ -16,13 +16,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, literal, select
+from sqlalchemy import Connection, Engine, and_, bindparam, event, exists, insert, select
 
 from fusioncell.authz import Principal
 from fusioncell.cell import Cell
 from fusioncell.clock import rfc3339
-from fusioncell.db import transaction
+from fusioncell.db import WRITE, make_engine, transaction
 from fusioncell.errors import N_, NotFound
 from fusioncell.messaging.tables import cell_messages, cell_receipts, cell_threads
 
@@ -30,34 +31,49 @@ log = logging.getLogger(__name__)
 
 DELIVERED = "delivered"
 READ = "read"
-_SEEN_MAX = 100_000
+# Recent (message, party) pairs already recorded by this process: only saves queries (the
+# INSERT skips what is there), so a small bound keeps memory flat.
+_SEEN_MAX = 4096
+_COLUMNS = ["message", "party", "what", "member", "time"]
+_r = cell_receipts.alias("r")
+
+
+def _receipts_for(where: Any) -> Any:
+    """INSERT ... SELECT of receipts for the messages `where` selects that are another
+    party's and have none of this kind for the party yet. Built once, values bound."""
+    src = select(
+        cell_messages.c.idx,
+        bindparam("party"),
+        bindparam("what"),
+        bindparam("member"),
+        bindparam("time"),
+    ).where(
+        where,
+        cell_messages.c.party != bindparam("party"),
+        ~exists().where(
+            and_(
+                _r.c.message == cell_messages.c.idx,
+                _r.c.party == bindparam("party"),
+                _r.c.what == bindparam("what"),
+            )
+        ),
+    )
+    return insert(cell_receipts).from_select(_COLUMNS, src)
+
+
+_BY_INDEX = _receipts_for(cell_messages.c.idx.in_(bindparam("ids", expanding=True)))
+_BY_THREAD = _receipts_for(
+    and_(cell_messages.c.thread == bindparam("thread"), cell_messages.c.idx <= bindparam("upto"))
+)
 
 
 def _record(
     conn: Connection, what: str, party: str, member: str, time: str, messages: Iterable[int]
 ) -> None:
-    """Insert receipts for those of `messages` that are messages of another party and
-    have none of this kind for `party` yet (one INSERT ... SELECT, on both databases)."""
     ids = sorted(set(messages))
+    values = {"party": party, "what": what, "member": member, "time": time}
     for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        r = cell_receipts.alias("r")
-        src = select(
-            cell_messages.c.idx,
-            literal(party),
-            literal(what),
-            literal(member),
-            literal(time),
-        ).where(
-            cell_messages.c.idx.in_(chunk),
-            cell_messages.c.party != party,
-            ~exists().where(
-                and_(r.c.message == cell_messages.c.idx, r.c.party == party, r.c.what == what)
-            ),
-        )
-        conn.execute(
-            insert(cell_receipts).from_select(["message", "party", "what", "member", "time"], src)
-        )
+        conn.execute(_BY_INDEX, {**values, "ids": ids[i : i + 500]})
 
 
 def mark_read(cell: Cell, who: Principal, thread: str, upto: int) -> None:
@@ -68,22 +84,48 @@ def mark_read(cell: Cell, who: Principal, thread: str, upto: int) -> None:
             f",{who.party}," not in t.parties and who.party not in cell.ledger.genesis.sees_all
         ):
             raise NotFound(N_("no such thread"))
-        ids = conn.execute(
-            select(cell_messages.c.idx).where(
-                cell_messages.c.thread == thread, cell_messages.c.idx <= upto
-            )
-        ).scalars()
         now = rfc3339(cell.clock.now())
-        _record(conn, READ, who.party, who.member, now, ids)
-        # Read implies delivered, for a member who opened the page without the stream.
-        _record(conn, DELIVERED, who.party, who.member, now, ids)
+        for what in (READ, DELIVERED):  # read implies delivered (a page opened without a stream)
+            conn.execute(
+                _BY_THREAD,
+                {
+                    "party": who.party,
+                    "what": what,
+                    "member": who.member,
+                    "time": now,
+                    "thread": thread,
+                    "upto": upto,
+                },
+            )
+
+
+def _receipts_engine(cell: Cell) -> Engine:
+    """Where receipts are written. Their commit need not wait for the disk (a power cut may
+    lose the last second of receipts, never an entry of the log): on SQLite, a connection of
+    their own with synchronous=NORMAL, so the single write lock is held for microseconds and
+    the log's connections keep FULL; on PostgreSQL, SET LOCAL synchronous_commit in the
+    transaction."""
+    if cell.engine.dialect.name != "sqlite":
+        return cell.engine
+    engine = make_engine(
+        cell.engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0
+    )
+
+    @event.listens_for(engine, "connect")
+    def _normal(dbapi_conn: Any, _rec: Any) -> None:
+        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
+
+    return engine
 
 
 class DeliveryRecorder:
     """Takes (member, indexes) from the live stream and writes delivery receipts."""
 
-    def __init__(self, cell: Cell, interval: float = 0.25) -> None:
+    nonblocking = True  # the stream may call it on its event loop
+
+    def __init__(self, cell: Cell, interval: float = 1.0) -> None:
         self.cell = cell
+        self._engine = _receipts_engine(cell)
         self.interval = interval
         self._q: queue.SimpleQueue[tuple[str, str, list[int]] | None] = queue.SimpleQueue()
         self._seen: OrderedDict[tuple[int, str], None] = OrderedDict()
@@ -91,16 +133,16 @@ class DeliveryRecorder:
         self._lock = threading.Lock()
 
     def __call__(self, who: Principal, indexes: list[int]) -> None:
-        """Called by the stream for every batch it sent; cheap, never blocks."""
-        fresh = [i for i in indexes if (i, who.party) not in self._seen]
-        if not fresh:
-            return
-        for i in fresh:
-            self._seen[(i, who.party)] = None
-        while len(self._seen) > _SEEN_MAX:
-            self._seen.popitem(last=False)
-        self._q.put((who.party, who.member, fresh))
+        """Called by the stream (from its worker threads) for every batch it sent; cheap."""
         with self._lock:
+            fresh = [i for i in indexes if (i, who.party) not in self._seen]
+            if not fresh:
+                return
+            for i in fresh:
+                self._seen[(i, who.party)] = None
+            while len(self._seen) > _SEEN_MAX:
+                self._seen.popitem(last=False)
+            self._q.put((who.party, who.member, fresh))
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="delivery-receipts", daemon=True
@@ -126,11 +168,18 @@ class DeliveryRecorder:
     def flush(self, batch: list[tuple[str, str, list[int]]]) -> None:
         if not batch:
             return
+        merged: dict[tuple[str, str], set[int]] = {}
+        for party, member, ids in batch:
+            merged.setdefault((party, member), set()).update(ids)
         now = rfc3339(self.cell.clock.now())
         try:
-            with transaction(self.cell.engine) as conn:
-                for party, member, ids in batch:
-                    _record(conn, DELIVERED, party, member, now, ids)
+            with self._engine.connect() as plain:
+                conn = plain.execution_options(**WRITE)
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                    for (party, member), got in merged.items():
+                        _record(conn, DELIVERED, party, member, now, got)
         except Exception:
             # A receipt is worth less than the stream: log, and let a later read mark it.
             log.exception("could not record delivery receipts")
@@ -141,3 +190,5 @@ class DeliveryRecorder:
                 self._q.put(None)
                 self._thread.join(timeout=5)
                 self._thread = None
+        if self._engine is not self.cell.engine:
+            self._engine.dispose()

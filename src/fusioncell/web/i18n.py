@@ -77,6 +77,12 @@ def usertext(value: Any, lang: str | None = None) -> Markup:
     return Markup(f"<bdi{attr}>{text}</bdi>")  # noqa: S704 - every part escaped above
 
 
+def ltr(value: Any) -> Markup:
+    """A value written left to right in any page (sizes, codes, lists of types), isolated so
+    that an RTL sentence around it does not reorder it ("1.5 MB", not "MB 1.5")."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(value)
+
+
 @cache
 def environment(lang: str) -> Environment:
     env = Environment(
@@ -88,6 +94,7 @@ def environment(lang: str) -> Environment:
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["usertext"] = usertext
+    env.filters["ltr"] = ltr
     tr = translations(lang)
     env.filters["kind_label"] = lambda kind: kind_label(kind, tr.gettext)
     env.filters["role_label"] = lambda role: role_label(role, tr.gettext)

@@ -17,7 +17,14 @@ KIND_LABELS: dict[str, str] = {
     "member.key.revoked": N_("Member's key revoked"),
     "witness.key.registered": N_("Witness key registered"),
     "witness.key.revoked": N_("Witness key revoked"),
+    "note.posted": N_("Note"),
+    "cell.thread.opened": N_("Thread opened in the cell"),
     "cell.message.posted": N_("Message posted to the cell"),
+    "cell.message.edited": N_("Message edited"),
+    "cell.message.retracted": N_("Message retracted"),
+    "cell.message.acknowledged": N_("Message acknowledged"),
+    "cell.message.pinned": N_("Message pinned"),
+    "cell.message.unpinned": N_("Message unpinned"),
 }
 
 ROLE_LABELS: dict[str, str] = {

@@ -55,13 +55,17 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
     lang = page_language(request)
     session = current_session(request, allow_pending=True)
     pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(24)
+    me = getattr(request.state, "principal", None)
     base = {
         "request": request,
         "cell": cell,
         "charter": cell.charter,
         "cell_name": localized(cell.charter.mechanism.name, lang),
         "localized": lambda t: localized(t, lang),
-        "me": getattr(request.state, "principal", None),
+        "me": me,
+        # The live stream resumes after the last entry this page was rendered with, so
+        # nothing appended between rendering and connecting is missed (static/js/cell.js).
+        "log_size": cell.ledger.size() if me is not None else None,
         "session": session,
         "csrf": session.csrf if session is not None else pre,
         "path": request.url.path,

@@ -39,8 +39,9 @@ from fusioncell.identity.sessions import (
     totp_state,
     totp_uri,
 )
+from fusioncell.messaging import queries as cell_queries
 from fusioncell.web.i18n import LOCALES
-from fusioncell.web.render import error_text, page_language, render
+from fusioncell.web.render import error_text, localized, page_language, render
 from fusioncell.web.security import set_cookie
 
 router = APIRouter(include_in_schema=False)
@@ -244,9 +245,12 @@ def home(request: Request, cell: CellDep, who: Member) -> Response:
         for p in cell.charter.parties
     }
     me = cell.charter.party(who.party)
+    lang = page_language(request)
     return render(
         request,
         "home.html",
+        owed=cell_queries.owed(cell, who),
+        levels={u.level.value: localized(u.name, lang) for u in cell.charter.urgency_levels},
         entries=latest_entries(cell, who),
         duty=duty,
         zone=me.timezone,
