@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -12,11 +15,35 @@ from fusioncell.api import errors, v1
 from fusioncell.api import log as log_api
 from fusioncell.api.limits import BodyLimit
 from fusioncell.cell import Cell
+from fusioncell.deadlines.engine import DeadlineEngine
+from fusioncell.live import Hub
+from fusioncell.live import router as live_router
 from fusioncell.messaging import api as cell_api
-from fusioncell.web import admin, views
+from fusioncell.messaging.receipts import DeliveryRecorder
+from fusioncell.web import admin, cell_pages, views
 from fusioncell.web.security import SecurityHeaders
 
 STATIC = Path(__file__).parent / "web" / "static"
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    hub: Hub = app.state.hub
+    cell: Cell = app.state.cell
+    receipts = DeliveryRecorder(cell)
+    hub.on_delivered = receipts
+    await hub.start()
+    # Every server process starts one; only the holder of the engine lock acts.
+    deadline_engine = DeadlineEngine(cell) if cell.settings.deadline_engine else None
+    if deadline_engine is not None:
+        deadline_engine.start()
+    try:
+        yield
+    finally:
+        if deadline_engine is not None:
+            await asyncio.to_thread(deadline_engine.stop)
+        await hub.stop()
+        receipts.close()
 
 
 def create_app(cell: Cell) -> FastAPI:
@@ -26,13 +53,17 @@ def create_app(cell: Cell) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.cell = cell
+    app.state.hub = Hub(cell)  # the live stream; its deliveries become receipts (lifespan)
     errors.install(app)
     app.include_router(log_api.router)
     app.include_router(v1.router)
+    app.include_router(live_router)
     app.include_router(cell_api.router)
     app.include_router(views.router)
+    app.include_router(cell_pages.router)
     app.include_router(admin.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, max_bytes=cell.settings.max_body_bytes)

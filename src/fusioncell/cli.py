@@ -123,6 +123,9 @@ def serve(
 
     with _cell(data) as cell:
         out.print(f"serving {cell.ledger.origin} on http://{host}:{port}")
+        # The app's lifespan starts the deadline engine (passed deadlines are acted on first).
+        if not cell.settings.deadline_engine:
+            out.print("deadline engine off here (FUSIONCELL_DEADLINE_ENGINE=false)")
         uvicorn.run(create_app(cell), host=host, port=port, log_level="warning")
 
 

@@ -86,6 +86,7 @@ def reading(engine: Engine) -> Iterator[Connection]:
 
 def target_metadata() -> Any:
     """Every table of every package, for migrations."""
+    import fusioncell.deadlines.tables
     import fusioncell.identity.tables
     import fusioncell.identity.tokens
     import fusioncell.messaging.tables  # noqa: F401 - registers their tables

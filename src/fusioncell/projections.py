@@ -12,6 +12,8 @@ from sqlalchemy import delete, select, update
 
 from fusioncell.cell import Cell
 from fusioncell.db import transaction
+from fusioncell.deadlines.projector import project_deadline_entries
+from fusioncell.deadlines.tables import deadlines
 from fusioncell.identity.devices_web import project_device
 from fusioncell.identity.tables import device_requests
 from fusioncell.ledger.canonical import loads_canonical
@@ -37,7 +39,7 @@ from fusioncell.messaging.tables import (
 
 def default_projectors() -> list[Projector]:
     """A fresh set for one ledger (the cell's projector caches that cell's charter)."""
-    return [project_device, CellProjector()]
+    return [project_device, CellProjector(), project_deadline_entries]
 
 
 # Tables that are pure projections: emptied, then refilled from the log. Receipts and the
@@ -51,6 +53,7 @@ PROJECTED = [
     cell_versions,
     cell_acks,
     cell_message_files,
+    deadlines,
 ]
 CHUNK = 2000
 

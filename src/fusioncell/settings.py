@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     secure_cookies: bool = True  # browsers accept Secure cookies from http://127.0.0.1 too
     hsts: bool = False  # set when served over HTTPS
     demo_auto_approve: bool = False  # the demo registers new devices with the root key
+    # Run the deadline engine (docs/deadlines.md) in this process while it holds the lock.
+    deadline_engine: bool = True
     # The live stream (/api/v1/stream, docs/live.md).
     stream_heartbeat: float = 15.0  # seconds between heartbeat frames
     stream_send_timeout: float = 10.0  # a frame not taken by then cuts a slow client off
