@@ -62,6 +62,7 @@ class DeadlineEngine:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._soonest: datetime | None = None  # hinted by deadlines opened in this process
+        self._until: datetime | None = None  # when the sleeping engine means to wake
         self._hint_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -119,7 +120,10 @@ class DeadlineEngine:
         with self._hint_lock:
             if self._soonest is None or at < self._soonest:
                 self._soonest = at
-                self._wake.set()
+                # Woken only for a time before the one it sleeps until: under a stream of
+                # messages whose deadlines lie minutes ahead, the engine sleeps on.
+                if self._until is None or at < self._until:
+                    self._wake.set()
 
     def start(self) -> None:
         if self._thread is not None:
@@ -155,7 +159,11 @@ class DeadlineEngine:
                 log.exception("deadline engine pass failed")
                 delay = self.max_sleep
             if delay > 0:
+                with self._hint_lock:
+                    self._until = self.cell.clock.now() + timedelta(seconds=delay)
                 self._wake.wait(delay)
+                with self._hint_lock:
+                    self._until = None
 
     def _delay(self) -> float:
         """Seconds until the next step, by the cell's clock, at most max_sleep."""
