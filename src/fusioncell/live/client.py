@@ -92,6 +92,16 @@ def _headers(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _options(token: str) -> dict[str, Any]:
+    """What both clients connect with."""
+    return {
+        "additional_headers": _headers(token),
+        "max_size": MAX_FRAME,
+        "compression": None,  # the server would deflate each frame once per listener
+        "close_timeout": CLOSE_TIMEOUT_S,
+    }
+
+
 def stream(
     base_url: str, token: str, after: int | None = None, *, reconnect: bool = True
 ) -> Iterator[dict[str, Any]]:
@@ -104,13 +114,7 @@ def stream(
     while True:
         failure: BaseException | None = None
         try:
-            with connect(
-                stream_url(base_url, pos.after),
-                additional_headers=_headers(token),
-                max_size=MAX_FRAME,
-                compression=None,  # the server would deflate each frame once per listener
-                close_timeout=CLOSE_TIMEOUT_S,
-            ) as ws:
+            with connect(stream_url(base_url, pos.after), **_options(token)) as ws:
                 for raw in ws:
                     entry = pos.take(raw)
                     if entry is not None:
@@ -138,13 +142,7 @@ async def astream(
     while True:
         failure: BaseException | None = None
         try:
-            async with aconnect(
-                stream_url(base_url, pos.after),
-                additional_headers=_headers(token),
-                max_size=MAX_FRAME,
-                compression=None,
-                close_timeout=CLOSE_TIMEOUT_S,
-            ) as ws:
+            async with aconnect(stream_url(base_url, pos.after), **_options(token)) as ws:
                 async for raw in ws:
                     entry = pos.take(raw)
                     if entry is not None:
