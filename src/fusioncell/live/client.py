@@ -102,6 +102,17 @@ def _options(token: str) -> dict[str, Any]:
     }
 
 
+def _retry_after(failure: BaseException | None, reconnect: bool, delay: float) -> float | None:
+    """After a connection ended: None to stop, else the seconds to wait before the next
+    (none after a cutoff: the server is fine). A refusal raises StreamRefused."""
+    code, reason = _closed(failure)
+    if code in REFUSED:
+        raise StreamRefused(code, reason)
+    if not reconnect:
+        return None
+    return 0.0 if code == 4008 else delay
+
+
 def stream(
     base_url: str, token: str, after: int | None = None, *, reconnect: bool = True
 ) -> Iterator[dict[str, Any]]:
@@ -123,13 +134,11 @@ def stream(
                 failure = ws.close_exc if ws.close_code not in (None, 1000) else None
         except (ConnectionClosed, InvalidHandshake, OSError, TimeoutError) as exc:
             failure = exc
-        code, reason = _closed(failure)
-        if code in REFUSED:
-            raise StreamRefused(code, reason)
-        if not reconnect:
+        wait = _retry_after(failure, reconnect, delay)
+        if wait is None:
             return
-        if code != 4008:  # after a cutoff, come back at once: the server is fine
-            time.sleep(delay)
+        if wait:
+            time.sleep(wait)
             delay = min(delay * 2, RETRY_MAX_S)
 
 
@@ -151,11 +160,9 @@ async def astream(
                 failure = ws.close_exc if ws.close_code not in (None, 1000) else None
         except (ConnectionClosed, InvalidHandshake, OSError, TimeoutError) as exc:
             failure = exc
-        code, reason = _closed(failure)
-        if code in REFUSED:
-            raise StreamRefused(code, reason)
-        if not reconnect:
+        wait = _retry_after(failure, reconnect, delay)
+        if wait is None:
             return
-        if code != 4008:
-            await asyncio.sleep(delay)
+        if wait:
+            await asyncio.sleep(wait)
             delay = min(delay * 2, RETRY_MAX_S)
