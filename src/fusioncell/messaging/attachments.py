@@ -16,6 +16,7 @@ from sqlalchemy import exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from fusioncell.authz import Principal
+from fusioncell.authz.visibility import readable
 from fusioncell.cell import Cell
 from fusioncell.clock import rfc3339
 from fusioncell.db import reading, transaction
@@ -105,15 +106,16 @@ def download(cell: Cell, who: Principal, sha256: str) -> tuple[bytes, str]:
         ).first()
         if row is None:
             raise NotFound(NO_FILE)
-        if row.party != who.party and who.party not in cell.ledger.genesis.sees_all:
-            shared = conn.execute(
+        shared = readable(cell_threads.c.parties, who, cell.ledger.genesis)
+        if row.party != who.party and shared is not None:
+            found = conn.execute(
                 select(
                     exists()
                     .where(cell_message_files.c.sha256 == sha256)
                     .where(cell_threads.c.id == cell_message_files.c.thread)
-                    .where(cell_threads.c.parties.like(f"%,{who.party},%"))
+                    .where(shared)
                 )
             ).scalar()
-            if not shared:
+            if not found:
                 raise NotFound(NO_FILE)
     return bytes(row.data), str(row.type)

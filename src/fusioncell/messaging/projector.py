@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from fusioncell.authz.visibility import names
 from fusioncell.charter.schema import Charter
 from fusioncell.clock import parse_rfc3339, rfc3339
 from fusioncell.deadlines.api import (
@@ -264,7 +265,7 @@ class CellProjector:
                 .join(cell_threads, cell_threads.c.id == cell_message_files.c.thread)
                 .where(
                     cell_message_files.c.sha256 == a.sha256,
-                    cell_threads.c.parties.like(f"%,{party},%"),
+                    names(cell_threads.c.parties, party),
                 )
                 .limit(1)
             ).first()

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
 from fusioncell.authz import Principal
+from fusioncell.authz.visibility import names, where_readable
 from fusioncell.cell import Cell
 from fusioncell.charter.schema import Urgency
 from fusioncell.clock import rfc3339
@@ -33,9 +34,7 @@ MAX_MESSAGES = 500
 
 
 def _visible_threads(q: Select[Any], cell: Cell, who: Principal) -> Select[Any]:
-    if who.party in cell.ledger.genesis.sees_all:
-        return q
-    return q.where(cell_threads.c.parties.like(f"%,{who.party},%"))
+    return where_readable(q, cell_threads.c.parties, who, cell.ledger.genesis)
 
 
 def _thread_json(r: Any) -> dict[str, Any]:
@@ -288,7 +287,7 @@ def owed(
             .join(cell_threads, cell_threads.c.id == cell_messages.c.thread)
             .where(
                 cell_messages.c.acks_missing > 0,
-                cell_messages.c.addressed.like(f"%,{who.party},%"),
+                names(cell_messages.c.addressed, who.party),
                 ~select(cell_acks.c.message)
                 .where(cell_acks.c.message == cell_messages.c.idx, cell_acks.c.party == who.party)
                 .exists(),

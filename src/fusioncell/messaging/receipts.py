@@ -25,6 +25,7 @@ from fusioncell.cell import Cell
 from fusioncell.clock import rfc3339
 from fusioncell.db import WRITE, make_engine, transaction
 from fusioncell.errors import N_, NotFound
+from fusioncell.messaging.projector import split
 from fusioncell.messaging.tables import cell_messages, cell_receipts, cell_threads
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,7 @@ def mark_read(cell: Cell, who: Principal, thread: str, upto: int) -> None:
     """Everything in `thread` up to index `upto` has been on the member's screen."""
     with transaction(cell.engine) as conn:
         t = conn.execute(select(cell_threads.c.parties).where(cell_threads.c.id == thread)).first()
-        if t is None or (
-            f",{who.party}," not in t.parties and who.party not in cell.ledger.genesis.sees_all
-        ):
+        if t is None or not cell.ledger.genesis.may_read(who.party, split(t.parties)):
             raise NotFound(N_("no such thread"))
         now = rfc3339(cell.clock.now())
         for what in (READ, DELIVERED):  # read implies delivered (a page opened without a stream)
