@@ -54,12 +54,13 @@ def _common(request: Request, cell: Cell, who: Principal) -> dict[str, Any]:
 
 def _party_options(cell: Cell, who: Principal) -> list[list[str]]:
     """Whom a thread may have: all parties, or one party with the supervisor (the
-    reader's own, or, for the supervisor, each other party)."""
+    reader's own, or, for the supervisor, each other party); where the charter does not
+    put the supervisor in every thread, the reader's party with any other."""
     charter = cell.charter
     every = charter.codes
     sup = charter.supervisor
     options = [every]
-    if sup is None:
+    if sup is None or not charter.cell.supervisor_in_every_thread:
         pairs = [sorted({who.party, p}) for p in every if p != who.party]
     elif who.party == sup.code:
         pairs = [sorted({p, sup.code}) for p in every if p != sup.code]
