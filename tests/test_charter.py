@@ -71,6 +71,7 @@ def test_paris_urgency_levels_and_escalation(paris: Charter) -> None:
     flash = paris.urgency("FLASH")
     assert flash.ack_within == timedelta(minutes=5) and flash.requires_ack
     assert [s.after for s in flash.escalation] == [timedelta(0)]
+    assert flash.escalation[0].times == [timedelta(0), timedelta(minutes=5), timedelta(minutes=10)]
     assert flash.escalation[0].targets == [own_hod, Target("supervisor", Role.DUTY_OFFICER)]
     immediate = paris.urgency(Urgency.IMMEDIATE)
     assert immediate.ack_within == timedelta(minutes=30) and immediate.requires_ack
@@ -269,6 +270,24 @@ BROKEN: dict[str, tuple[Callable[[str], str], str, str, Callable[[str], int] | N
         "urgency.1.colour",
         "Extra inputs are not permitted",
         _nth_line("colour"),
+    ),
+    "repeat without every": (
+        _replace('repeat = 2, every = "5m"', "repeat = 2"),
+        "urgency.0.escalation.0.every",
+        "needs `every`",
+        _nth_line("repeat = 2"),
+    ),
+    "every without repeat": (
+        _replace('repeat = 2, every = "5m"', 'every = "5m"'),
+        "urgency.0.escalation.0.repeat",
+        "needs `repeat`",
+        _nth_line('every = "5m"'),
+    ),
+    "too many repeats": (
+        _replace("repeat = 2,", "repeat = 500,"),
+        "urgency.0.escalation.0.repeat",
+        "less than or equal to 24",
+        _nth_line("repeat = 500"),
     ),
     "unknown top-level table": (
         lambda t: t + '\n[weather]\nsky = "blue"\n',

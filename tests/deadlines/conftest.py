@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from fusioncell.cell import Cell
 from fusioncell.deadlines import MISSED, NOTIFIED
+from fusioncell.deadlines.projector import SUBJECT
 from fusioncell.ledger.canonical import loads_canonical
 from fusioncell.ledger.tables import log_bodies, log_entries
 from fusioncell.settings import Settings
@@ -25,8 +26,9 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 
 
 def steps(cell: Cell) -> list[dict[str, Any]]:
-    """The engine's entries in log order: their kind (`entry`), subject, visibility, author's
-    party and body (the body's `kind` is the deadline's)."""
+    """The deadline steps in the engine's entries, in log order, one per item: the entry's
+    kind (`entry`), visibility and author's party, and the item with its refs spread out
+    (the item's `kind` is the deadline's, its `subject` the item's)."""
     with cell.engine.connect() as c:
         rows = c.execute(
             select(
@@ -42,15 +44,16 @@ def steps(cell: Cell) -> list[dict[str, Any]]:
         ).all()
     out = []
     for r in rows:
-        body = loads_canonical(bytes(r.body))
-        body.pop("salt", None)
-        out.append(
-            {
-                "entry": r.kind,
-                "subject": r.subject,
-                "visibility": r.visibility,
-                "author": r.party,
-                **body,
-            }
-        )
+        assert r.subject == SUBJECT
+        for item in loads_canonical(bytes(r.body))["items"]:
+            refs = item.pop("refs")
+            out.append(
+                {
+                    "entry": r.kind,
+                    "visibility": r.visibility,
+                    "author": r.party,
+                    **item,
+                    **refs,
+                }
+            )
     return out

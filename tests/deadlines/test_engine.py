@@ -20,7 +20,9 @@ from fusioncell.clock import FrozenClock
 from fusioncell.deadlines import MISSED, NOTIFIED, ack_key, deadlines
 from fusioncell.deadlines.engine import DeadlineEngine
 from fusioncell.deadlines.lock import EngineLock
-from fusioncell.errors import Conflict
+from fusioncell.deadlines.projector import SUBJECT
+from fusioncell.errors import Conflict, Invalid
+from fusioncell.ledger.tables import log_entries
 from fusioncell.projections import rebuild
 from tests.deadlines.conftest import steps
 from tests.messaging.conftest import MakeClient
@@ -66,26 +68,36 @@ def test_flash_missed_then_escalated_then_stops(cell: Cell, member: MakeClient) 
         "due": due,
         "thread": tid,
         "message": m,
+        "urgency": "FLASH",
     }
+    targets = [
+        {"party": "IL", "role": "head_of_delegation"},
+        {"party": "US", "role": "duty_officer"},
+    ]
     assert steps(cell) == [
         {**common, "entry": MISSED, "step": 0},
         {
             **common,
             "entry": NOTIFIED,
             "step": 1,
-            "targets": [
-                {"party": "IL", "role": "head_of_delegation"},
-                {"party": "US", "role": "duty_officer"},
-            ],
+            "targets": targets,
         },
     ]
+    # Paris repeats the FLASH step twice, five minutes apart.
+    clock(cell).advance(timedelta(minutes=4))
+    assert engine.run_due() == 0
+    clock(cell).advance(timedelta(minutes=1))
+    assert engine.run_due() == 1
+    clock(cell).advance(timedelta(minutes=5))
+    assert engine.run_due() == 1
+    assert [(s["step"], s["targets"]) for s in steps(cell)[2:]] == [(2, targets), (3, targets)]
     r = row(cell, ack_key(m, "IL"))
-    assert (r.state, r.step, r.next_at) == ("done", 2, None)
+    assert (r.state, r.step, r.next_at) == ("done", 4, None)
     clock(cell).advance(timedelta(hours=5))
     assert engine.run_due() == 0  # the chain is over
     il.acknowledge(tid, m)  # late, and accepted
     assert row(cell, ack_key(m, "IL")).state == "done"
-    assert len(steps(cell)) == 2
+    assert len(steps(cell)) == 4
 
 
 def test_acknowledged_before_due_nothing_happens(cell: Cell, member: MakeClient) -> None:
@@ -150,21 +162,30 @@ def test_routine_and_the_supervisor_owe_nothing(cell: Cell, member: MakeClient) 
 def test_a_step_out_of_turn_is_refused(cell: Cell, member: MakeClient) -> None:
     _, _, _, m = flash(member)
     r = row(cell, ack_key(m, "IL"))
-    body = {
+    item = {
         "key": r.key,
         "kind": r.kind,
+        "subject": r.subject,
         "party": "IL",
         "due": r.due,
         "step": 0,
-        "thread": r.subject[2:],
-        "message": m,
+        "refs": {"thread": r.subject[2:], "message": m, "urgency": "FLASH"},
     }
+    body = {"items": [item]}
     with pytest.raises(Conflict, match="not due yet"):
-        cell.ledger.append_system(MISSED, r.subject, PARTIES, body)
+        cell.ledger.append_system(MISSED, SUBJECT, PARTIES, body)
     clock(cell).advance(timedelta(minutes=5))
-    cell.ledger.append_system(MISSED, r.subject, PARTIES, body)
-    with pytest.raises(Conflict, match="not its next step"):
+    with pytest.raises(Invalid, match="subject"):
         cell.ledger.append_system(MISSED, r.subject, PARTIES, body)
+    with pytest.raises(Invalid, match="does not match"):
+        cell.ledger.append_system(MISSED, SUBJECT, PARTIES, {"items": [{**item, "party": "SY"}]})
+    with pytest.raises(Invalid, match="does not match"):
+        cell.ledger.append_system(MISSED, SUBJECT, ["IL", "US"], body)
+    with pytest.raises(Invalid, match="1 to 250 items"):
+        cell.ledger.append_system(MISSED, SUBJECT, PARTIES, {"items": []})
+    cell.ledger.append_system(MISSED, SUBJECT, PARTIES, body)
+    with pytest.raises(Conflict, match="not its next step"):
+        cell.ledger.append_system(MISSED, SUBJECT, PARTIES, body)
     assert DeadlineEngine(cell).run_due() == 1  # the escalation step only
 
 
@@ -177,7 +198,7 @@ def test_restart_acts_on_what_passed_while_down(cell: Cell, member: MakeClient) 
     try:
         engine.start()
         limit = time.monotonic() + 30
-        while len(steps(cell)) < 4 and time.monotonic() < limit:
+        while len(steps(cell)) < 6 and time.monotonic() < limit:
             time.sleep(0.02)  # waiting for the thread, not for a deadline
     finally:
         engine.stop()
@@ -186,7 +207,7 @@ def test_restart_acts_on_what_passed_while_down(cell: Cell, member: MakeClient) 
     assert sorted(got) == sorted(
         [
             (ack_key(m1, "IL"), MISSED, 0),
-            (ack_key(m1, "IL"), NOTIFIED, 1),
+            *[(ack_key(m1, "IL"), NOTIFIED, k) for k in (1, 2, 3)],  # FLASH repeats twice
             (ack_key(m2, "IL"), MISSED, 0),
             (ack_key(m2, "IL"), NOTIFIED, 1),
         ]
@@ -218,8 +239,8 @@ def test_two_engines_act_exactly_once(cell: Cell, member: MakeClient) -> None:
     finally:
         other.close()
     got = [(s["key"], s["step"]) for s in steps(cell)]
-    # 6 FLASH and 4 FLASH replies: 2 steps each; 6 PRIORITY: 3 steps each.
-    assert len(got) == len(set(got)) == 10 * 2 + 6 * 3 == sum(acted)
+    # 6 FLASH and 4 FLASH replies: 4 steps each (missed, notified, 2 repeats); 6 PRIORITY: 3.
+    assert len(got) == len(set(got)) == 10 * 4 + 6 * 3 == sum(acted)
     assert {k for k, _ in got} == {ack_key(m, "SY" if m in sent[12:] else "IL") for m in sent}
 
 
@@ -231,7 +252,7 @@ def test_rebuild_gives_the_same_deadlines(cell: Cell, member: MakeClient) -> Non
     m4 = sy.send(tid, "fourth", "en", "FLASH").index
     sy.retract(tid, m4)
     clock(cell).advance(timedelta(hours=4))
-    assert DeadlineEngine(cell).run_due() == 4  # m1: 2 steps, m2: 2 of its 3
+    assert DeadlineEngine(cell).run_due() == 6  # m1: 4 steps, m2: 2 of its 3
     live = snapshot(cell)
     assert len(live["deadlines"]) == 4
     states = [row(cell, ack_key(k, "IL")).state for k in [m1, m2, m3, m4]]
@@ -245,6 +266,7 @@ import sys
 from pathlib import Path
 from fusioncell.db import make_engine
 from fusioncell.deadlines.lock import EngineLock
+from fusioncell.ledger.tables import log_entries
 lock = EngineLock(make_engine(sys.argv[1]), Path(sys.argv[2]))
 print(lock.acquire(), flush=True)
 sys.stdin.read()
@@ -289,3 +311,27 @@ def test_the_server_runs_the_engine(cell: Cell, member: MakeClient) -> None:
         (ack_key(m, "IL"), 0),
         (ack_key(m, "IL"), 1),
     ]
+
+
+def test_a_burst_of_deadlines_shares_few_entries(cell: Cell, member: MakeClient) -> None:
+    sy, il = member("SY", "sy-liaison"), member("IL", "il-liaison")
+    tid, _ = sy.open_thread("deescalation", "A burst", "en", PARTIES)
+    two, _ = sy.open_thread("general", "Only the supervisor", "en", ["SY", "US"])
+    sent = [sy.send(tid, f"item {i}", "en", "FLASH").index for i in range(260)]
+    sent += [il.send(tid, "reply", "en", "IMMEDIATE").index]
+    sy.send(two, "to the supervisor", "en", "FLASH")
+    clock(cell).advance(timedelta(minutes=31))
+    # 261 FLASH: missed, notified, repeated at +5 and +10 minutes; 1 IMMEDIATE: 2 steps.
+    assert DeadlineEngine(cell).run_due() == 261 * 4 + 2
+    with cell.engine.connect() as c:
+        entries = c.execute(
+            select(log_entries.c.kind, log_entries.c.visibility)
+            .where(log_entries.c.kind.in_([MISSED, NOTIFIED]))
+            .order_by(log_entries.c.idx)
+        ).all()
+    # Per pass and step: one entry per visibility, at most 250 items each.
+    missed = [e.visibility for e in entries if e.kind == MISSED]
+    assert sorted(missed) == sorted([",IL,SY,US,", ",IL,SY,US,", ",SY,US,"])
+    assert len(entries) == 3 + 3 * 3
+    got = [(s["key"], s["step"]) for s in steps(cell)]
+    assert len(got) == len(set(got)) == 261 * 4 + 2

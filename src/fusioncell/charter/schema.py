@@ -261,10 +261,27 @@ _PRECEDENCE = {u: i for i, u in enumerate(Urgency)}
 
 
 class EscalationStep(_Model):
-    """When an item is still unacknowledged `after` its deadline, notify these targets."""
+    """When an item is still unacknowledged `after` its deadline, notify these targets;
+    then again `repeat` times, `every` apart, until the item is acknowledged."""
 
     after: Delay
     notify: list[NotifyTarget] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, le=24)
+    every: Duration | None = None
+
+    @model_validator(mode="after")
+    def _repeats(self) -> EscalationStep:
+        if self.repeat and self.every is None:
+            raise _Problems([(("every",), 'a repeated step needs `every` (e.g. "10m")')])
+        if self.every is not None and not self.repeat:
+            raise _Problems([(("repeat",), "`every` needs `repeat` (how many more times)")])
+        return self
+
+    @property
+    def times(self) -> list[timedelta]:
+        """When this step notifies, counted from the missed deadline."""
+        every = self.every or timedelta(0)
+        return [self.after + every * k for k in range(self.repeat + 1)]
 
     @property
     def targets(self) -> list[Target]:

@@ -9,7 +9,7 @@ import json
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, insert, update
@@ -44,18 +44,17 @@ def ack_key(message: int, party: str) -> str:
 def escalation_plan(
     charter: Charter, level: UrgencyLevel, party: str, due: datetime
 ) -> list[dict[str, Any]]:
-    """The urgency's escalation steps for an item owed by `party`, as absolute times and
-    resolved targets (own: that party; supervisor: the supervising party)."""
+    """The urgency's escalation steps for an item owed by `party`, repeats included, as
+    absolute times in order and resolved targets (own: that party; supervisor: the
+    supervising party)."""
     plan = []
     for step in level.escalation:
         targets = [charter.notified(t, party) for t in step.targets]
-        plan.append(
-            {
-                "at": rfc3339(due + timedelta(seconds=step.after.total_seconds())),
-                "notify": [{"party": p, "role": r.value} for p, r in targets],
-            }
-        )
-    return plan
+        notify = [{"party": p, "role": r.value} for p, r in targets]
+        for after in step.times:
+            plan.append((after, {"at": rfc3339(due + after), "notify": notify}))
+    plan.sort(key=lambda p: p[0])  # stable: a repeat and a later step at once keep their order
+    return [p for _, p in plan]
 
 
 def open_deadline(

@@ -21,7 +21,8 @@ from fusioncell.clock import parse_rfc3339, rfc3339
 from fusioncell.db import reading
 from fusioncell.deadlines import api
 from fusioncell.deadlines.lock import EngineLock
-from fusioncell.deadlines.projector import action
+from fusioncell.deadlines.projector import MAX_ITEMS, SUBJECT, action
+from fusioncell.deadlines.schedule import Schedule
 from fusioncell.deadlines.tables import deadlines
 from fusioncell.errors import DomainError
 from fusioncell.ledger.canonical import b64e
@@ -45,6 +46,20 @@ _DUE = (
 _NEXT = select(func.min(deadlines.c.next_at))
 
 
+def _parties(visibility: str) -> list[str]:
+    return [p for p in visibility.split(",") if p]
+
+
+def default_schedules(cell: Cell) -> list[Schedule]:
+    """Every capability's timetable. Imported here, not at the top: the capabilities'
+    packages import the deadlines package."""
+    try:
+        from fusioncell.line.schedule import LineCheckSchedule
+    except ImportError:  # the line package is not there (yet)
+        return []
+    return [LineCheckSchedule(cell)]
+
+
 class DeadlineEngine:
     def __init__(
         self,
@@ -53,8 +68,11 @@ class DeadlineEngine:
         batch: int = 1000,
         max_sleep: float = 2.0,
         lock_retry: float = 5.0,
+        schedules: list[Schedule] | None = None,
     ) -> None:
         self.cell = cell
+        # The capabilities' timetables (line checks); None: the program's default set.
+        self.schedules = default_schedules(cell) if schedules is None else schedules
         self.batch = batch
         self.max_sleep = max_sleep  # also bounds how late a clock change is noticed
         self.lock_retry = lock_retry
@@ -69,30 +87,57 @@ class DeadlineEngine:
     # ---- one pass ------------------------------------------------------------------------
 
     def run_due(self, now: datetime | None = None) -> int:
-        """Take every step due at `now` (default: the cell's clock), in order of time, in
-        batches that the ledger group-commits. Returns the entries written; a step taken
+        """Take every step due at `now` (default: the cell's clock), in order of time, and
+        write what the schedules hold due. Steps of the same kind and visibility share an
+        entry (at most MAX_ITEMS), and a batch's entries are group-committed by the ledger.
+        Returns the deadline steps taken plus the scheduled entries written; a step taken
         meanwhile by another engine is skipped."""
-        at = rfc3339(now or self.cell.clock.now())
-        acted = 0
+        at_dt = now or self.cell.clock.now()
+        at = rfc3339(at_dt)
+        acted = self._run_schedules(at_dt)
         while True:
             with reading(self.cell.engine) as conn:
                 rows = conn.execute(_DUE, {"now": at, "n": self.batch}).all()
             if not rows:
                 return acted
-            pending = [self._submit(r) for r in rows]
+            groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            for r in rows:  # in order of next_at: the oldest steps go first
+                kind, item = action(r)
+                groups.setdefault((kind, r.visibility), []).append(item)
+            pending: list[tuple[int, Future[Appended]]] = []
+            for (kind, vis), items in groups.items():
+                for i in range(0, len(items), MAX_ITEMS):
+                    chunk = items[i : i + MAX_ITEMS]
+                    body = {"items": chunk}
+                    pending.append((len(chunk), self._submit(kind, SUBJECT, _parties(vis), body)))
             done = 0
-            for fut in pending:
+            for n, fut in pending:
                 try:
                     fut.result()
-                    done += 1
+                    done += n
                 except DomainError as exc:
-                    log.debug("deadline step not taken: %s", exc)  # another engine took it
+                    log.debug("deadline steps not taken: %s", exc)  # another engine took them
             acted += done
             if done == 0:
                 return acted  # nothing moved: do not spin on steps the log refuses
 
-    def _submit(self, row: Any) -> Future[Appended]:
-        kind, body = action(row)
+    def _run_schedules(self, now: datetime) -> int:
+        if not self.schedules:
+            return 0
+        with reading(self.cell.engine) as conn:
+            actions = [a for s in self.schedules for a in s.due(conn, now)]
+        written = 0
+        for a in actions:
+            try:
+                self._submit(a.kind, a.subject, a.visibility, a.body).result()
+                written += 1
+            except DomainError as exc:
+                log.debug("scheduled entry not written: %s", exc)  # written already
+        return written
+
+    def _submit(
+        self, kind: str, subject: str, visibility: list[str], body: dict[str, Any]
+    ) -> Future[Appended]:
         ledger = self.cell.ledger
         key = ledger.log_key
         if key is None:
@@ -100,18 +145,25 @@ class DeadlineEngine:
         raw, body = build_statement(
             origin=ledger.origin,
             kind=kind,
-            subject=row.subject,
+            subject=subject,
             author=Author(SYSTEM_PARTY, SYSTEM_MEMBER, key.key_id_hex),
-            visibility=[p for p in row.visibility.split(",") if p],
+            visibility=visibility,
             body=body,
             client_time=rfc3339(self.cell.clock.now()),
         )
         return ledger.submit_async(parse_submission(b64e(raw), b64e(key.sign(raw)), body))
 
     def next_at(self) -> datetime | None:
+        """The next deadline step or scheduled entry."""
+        now = self.cell.clock.now()
         with reading(self.cell.engine) as conn:
             nxt = conn.execute(_NEXT).scalar()
-        return None if nxt is None else parse_rfc3339(nxt)
+            times = [parse_rfc3339(nxt)] if nxt is not None else []
+            for s in self.schedules:
+                t = s.next_at(conn, now)
+                if t is not None:
+                    times.append(t)
+        return min(times, default=None)
 
     # ---- the background thread -------------------------------------------------------------
 

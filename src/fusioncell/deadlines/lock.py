@@ -8,6 +8,7 @@ which the kernel drops with the process.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 from contextlib import suppress
 from pathlib import Path
@@ -22,10 +23,19 @@ _UNLOCK = text("SELECT pg_advisory_unlock(:ns, hashtext(current_schema()))")
 _ALIVE = text("SELECT 1")
 
 
+def _namespace(name: str) -> int:
+    # A stable 31-bit key per name (PostgreSQL's advisory lock keys are int4).
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+
 class EngineLock:
-    def __init__(self, engine: Engine, data: Path) -> None:
+    """`name` tells apart the program's singletons (the deadline engine, the notifier):
+    each has its own advisory lock key (and file)."""
+
+    def __init__(self, engine: Engine, data: Path, name: str = "deadlines") -> None:
         self.engine = engine
-        self.path = data / "deadlines.lock"
+        self.path = data / f"{name}.lock"
+        self.namespace = PG_NAMESPACE if name == "deadlines" else _namespace(name)
         self._conn: Connection | None = None
         self._fd: int | None = None
 
@@ -40,7 +50,7 @@ class EngineLock:
         if self.engine.dialect.name == "postgresql":
             conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             try:
-                got = bool(conn.execute(_TRY, {"ns": PG_NAMESPACE}).scalar())
+                got = bool(conn.execute(_TRY, {"ns": self.namespace}).scalar())
             except Exception:
                 conn.close()
                 raise
@@ -73,7 +83,7 @@ class EngineLock:
         if self._conn is not None:
             # Closing the session (_drop) frees the lock anyway, if this fails.
             with suppress(Exception):
-                self._conn.execute(_UNLOCK, {"ns": PG_NAMESPACE})
+                self._conn.execute(_UNLOCK, {"ns": self.namespace})
             self._drop()
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)

@@ -241,7 +241,7 @@ class CellProjector:
                 key=ack_key(entry.index, p),
                 kind=ACK,
                 subject=st.subject,
-                refs={"thread": m.thread, "message": entry.index},
+                refs={"thread": m.thread, "message": entry.index, "urgency": level.level.value},
                 party=p,
                 visibility=parties,
                 due=due,
