@@ -40,7 +40,9 @@ log = logging.getLogger(__name__)
 _DUE = (
     select(deadlines)
     .where(deadlines.c.next_at <= bindparam("now"))
-    .order_by(deadlines.c.next_at, deadlines.c.key)
+    # A deadline's missed entry before any escalation step due at the same time: under a
+    # burst, every party learns first of what it missed.
+    .order_by(deadlines.c.next_at, deadlines.c.step, deadlines.c.key)
     .limit(bindparam("n"))
 )
 _NEXT = select(func.min(deadlines.c.next_at))

@@ -26,7 +26,7 @@ KINDS = frozenset({MISSED, NOTIFIED})
 SUBJECT = "deadlines"
 MAX_ITEMS = 250  # per entry: about 100 KB of body, well under the log's 1 MiB
 
-_ROW = select(deadlines).where(deadlines.c.key == bindparam("k"))
+_ROWS = select(deadlines).where(deadlines.c.key.in_(bindparam("keys", expanding=True)))
 _ADVANCE = (
     update(deadlines)
     .where(deadlines.c.key == bindparam("b_key"))
@@ -73,8 +73,14 @@ def project_deadline_entries(conn: Connection, entry: Entry, body: dict[str, Any
     if st.subject != SUBJECT:
         raise Invalid("deadline entries have the subject %(s)s", s=SUBJECT)
     vis = "," + ",".join(st.visibility) + ","
-    for item in items_of(body):
-        row = conn.execute(_ROW, {"k": item.get("key")}).first()
+    items = items_of(body)
+    keys = [i.get("key") for i in items]
+    if not all(isinstance(k, str) for k in keys) or len(set(keys)) != len(keys):
+        raise Invalid("each item names a different deadline")
+    rows = {r.key: r for r in conn.execute(_ROWS, {"keys": keys})}
+    advance = []
+    for item in items:
+        row = rows.get(item["key"])
         if row is None:
             raise Invalid("no such deadline")
         step = item.get("step")
@@ -88,12 +94,12 @@ def project_deadline_entries(conn: Connection, entry: Entry, body: dict[str, Any
             raise Invalid("the entry does not match deadline %(key)s", key=row.key)
         plan = json.loads(row.plan)
         done = step >= len(plan)  # step s is followed by plan[s], the (s+1)-th escalation step
-        conn.execute(
-            _ADVANCE,
+        advance.append(
             {
                 "b_key": row.key,
                 "b_step": step + 1,
                 "b_next": None if done else plan[step]["at"],
                 "b_state": DONE if done else OPEN,
-            },
+            }
         )
+    conn.execute(_ADVANCE, advance)  # one executemany for the batch
