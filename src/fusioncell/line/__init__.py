@@ -1,0 +1,1 @@
+"""Line checks and the line's status (docs/line.md)."""
