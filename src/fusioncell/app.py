@@ -14,13 +14,26 @@ from fusioncell import __version__
 from fusioncell.api import errors, v1
 from fusioncell.api import log as log_api
 from fusioncell.api.limits import BodyLimit
+from fusioncell.board import api as board_api
 from fusioncell.cell import Cell
 from fusioncell.deadlines.engine import DeadlineEngine
+from fusioncell.duty import api as duty_api
+from fusioncell.line import api as line_api
 from fusioncell.live import Hub
 from fusioncell.live import router as live_router
 from fusioncell.messaging import api as cell_api
 from fusioncell.messaging.receipts import DeliveryRecorder
-from fusioncell.web import admin, cell_pages, views
+from fusioncell.notify import api as notify_api
+from fusioncell.notify.service import Notifications
+from fusioncell.web import (
+    admin,
+    board_pages,
+    cell_pages,
+    duty_pages,
+    line_pages,
+    notify_pages,
+    views,
+)
 from fusioncell.web.security import SecurityHeaders
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -37,11 +50,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     deadline_engine = DeadlineEngine(cell) if cell.settings.deadline_engine else None
     if deadline_engine is not None:
         deadline_engine.start()
+    # Notifications (docs/notifications.md): the pages' live feed; the notifier acts only in
+    # the process holding its lock (FUSIONCELL_NOTIFY_WORKER=false: never in this one).
+    notifications = await Notifications.start(app, cell)
     try:
         yield
     finally:
         if deadline_engine is not None:
             await asyncio.to_thread(deadline_engine.stop)
+        await notifications.stop()
         await hub.stop()
         receipts.close()
 
@@ -62,9 +79,17 @@ def create_app(cell: Cell) -> FastAPI:
     app.include_router(v1.router)
     app.include_router(live_router)
     app.include_router(cell_api.router)
+    app.include_router(duty_api.router)
+    app.include_router(line_api.router)
     app.include_router(views.router)
     app.include_router(cell_pages.router)
+    app.include_router(duty_pages.router)
     app.include_router(admin.router)
+    app.include_router(board_api.router)
+    app.include_router(board_pages.router)
+    app.include_router(line_pages.router)
+    app.include_router(notify_api.router)
+    app.include_router(notify_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, max_bytes=cell.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=cell.settings.hsts)

@@ -28,6 +28,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(witness_app, name="witness")
 member_app = typer.Typer(help="Members of the cell.", no_args_is_help=True)
 app.add_typer(member_app, name="member")
+notify_app = typer.Typer(help="Notifications: the outbox and the mail relay.", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
 
 out = Console()
 err = Console(stderr=True)
@@ -439,6 +441,78 @@ def log_verify(
         f"cosigned by: {', '.join(report.cosigned_by) or 'no registered witness'}",
         highlight=False,
     )
+
+
+# ---- notifications ------------------------------------------------------------------
+
+
+@notify_app.command("status")
+def notify_status(data: DataOpt = DEFAULT_DATA) -> None:
+    """Where the notifier is in the log, and the outbox per channel and state."""
+    from rich.table import Table
+
+    from fusioncell.db import reading
+    from fusioncell.notify import outbox
+
+    with _cell(data) as cell, reading(cell.engine) as conn:
+        st = outbox.status(conn)
+    done = "not started yet" if st["cursor"] is None else f"entries up to {st['cursor']} enqueued"
+    out.print(f"notifier: {done}; the log's last entry: {st['log_last']}")
+    table = Table("channel", "pending", "sent", "failed")
+    for channel, counts in sorted(st["outbox"].items()):
+        table.add_row(channel, *(str(counts.get(k, 0)) for k in ("pending", "sent", "failed")))
+    out.print(table)
+    if st["next_due"]:
+        out.print(f"next attempt due at {st['next_due']}")
+
+
+@notify_app.command("retry")
+def notify_retry(
+    delivery: Annotated[int | None, typer.Option("--id", help="One delivery (its id).")] = None,
+    party: Annotated[str | None, typer.Option(help="Only this party's.")] = None,
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Put failed deliveries back in the queue, due now, with a fresh set of attempts."""
+    from fusioncell.cell import check_party
+    from fusioncell.notify import outbox
+
+    with _cell(data) as cell:
+        if party is not None:
+            check_party(cell, party)
+        n = outbox.retry(cell, row_id=delivery, party=party)
+        out.print(f"{n} failed deliveries queued again")
+
+
+@notify_app.command("test-mail")
+def notify_test_mail(
+    to: Annotated[str, typer.Argument(help="The address to send a test message to.")],
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Send one message through the configured SMTP relay, to check its settings."""
+    import secrets
+
+    from fusioncell.notify import mail
+    from fusioncell.notify.prefs import check_email
+
+    with _cell(data) as cell:
+        address = check_email(to)
+        if address is None or not cell.settings.smtp_host:
+            _fail("give an address, and configure smtp_host (FUSIONCELL_SMTP_HOST)")
+        msg = mail.build(
+            cell.settings,
+            origin=cell.ledger.origin,
+            delivery="test-" + secrets.token_hex(8),
+            to=str(address),
+            lang="en",
+            subject=f"fusioncell: a test message from {cell.ledger.origin}",
+            text="The cell's notifications can reach this address.\n",
+            clock=cell.clock,
+        )
+        try:
+            mail.send(cell.settings, msg)
+        except Exception as exc:  # noqa: BLE001 - whatever the relay said, say it
+            _fail(f"the relay did not take it: {type(exc).__name__}: {exc}", 1)
+        out.print(f"sent to {address} through {cell.settings.smtp_host}")
 
 
 def main() -> None:

@@ -87,9 +87,12 @@ def reading(engine: Engine) -> Iterator[Connection]:
 def target_metadata() -> Any:
     """Every table of every package, for migrations."""
     import fusioncell.deadlines.tables
+    import fusioncell.duty.tables
     import fusioncell.identity.tables
     import fusioncell.identity.tokens
-    import fusioncell.messaging.tables  # noqa: F401 - registers their tables
+    import fusioncell.line.tables
+    import fusioncell.messaging.tables
+    import fusioncell.notify.tables  # noqa: F401 - registers their tables
     from fusioncell.ledger.tables import metadata
 
     return metadata

@@ -15,11 +15,13 @@ from typing import Any
 from fusioncell.authz import Role
 from fusioncell.cell import Cell, init_cell, log_key_path, open_cell
 from fusioncell.charter.schema import paris_charter_text
+from fusioncell.duty.demo import seed_rosters
 from fusioncell.identity.accounts import do_add_member, set_password
 from fusioncell.identity.devices import new_member_key, post_as, register_member_key
 from fusioncell.identity.tokens import create_token
 from fusioncell.ledger.entry import Author
 from fusioncell.ledger.keys import SigningKey
+from fusioncell.line.demo import demo_clock, seed_line
 from fusioncell.messaging import kinds
 from fusioncell.settings import Settings
 
@@ -28,13 +30,16 @@ ACCOUNTS: list[tuple[str, str, Role]] = [
     ("IL", "il-head", Role.HEAD_OF_DELEGATION),
     ("IL", "il-liaison", Role.LIAISON_OFFICER),
     ("IL", "il-duty", Role.DUTY_OFFICER),
+    ("IL", "il-duty-2", Role.DUTY_OFFICER),
     ("SY", "sy-admin", Role.PARTY_ADMIN),
     ("SY", "sy-head", Role.HEAD_OF_DELEGATION),
     ("SY", "sy-liaison", Role.LIAISON_OFFICER),
     ("SY", "sy-duty", Role.DUTY_OFFICER),
+    ("SY", "sy-duty-2", Role.DUTY_OFFICER),
     ("US", "us-admin", Role.PARTY_ADMIN),
     ("US", "us-supervisor", Role.SUPERVISOR),
     ("US", "us-duty", Role.DUTY_OFFICER),
+    ("US", "us-duty-2", Role.DUTY_OFFICER),
     ("US", "us-auditor", Role.AUDITOR),
 ]
 
@@ -125,7 +130,9 @@ def ensure_demo(data: Path) -> dict[str, Any]:
         info = json.loads(accounts_file.read_text(encoding="utf-8"))
         cell.close()
         return dict(info)
-    cell = init_cell(paris_charter_text(), settings, source="paris.toml")
+    # The cell begins in the past: its line checks' history (fusioncell.line.demo) is
+    # written first, at its own times; then the clock is the real one.
+    cell = init_cell(paris_charter_text(), settings, source="paris.toml", clock=demo_clock())
     try:
         info = _populate(cell, data)
     finally:
@@ -157,8 +164,10 @@ def _populate(cell: Cell, data: Path) -> dict[str, Any]:
                 "token": token,
             }
         )
+    seed_line(cell, keys)  # checks answered, late and missed; a suspension lifted
     for tid, opener, ws, parties, lang, topic, messages in THREADS:
         _thread(cell, keys, tid, opener, ws, parties, lang, topic, messages)
+    seed_rosters(cell, keys)  # each party's duty for the week, and a hand-over note
     return {"origin": cell.ledger.origin, "accounts": accounts}
 
 

@@ -14,6 +14,8 @@ from fusioncell.cell import Cell
 from fusioncell.db import transaction
 from fusioncell.deadlines.projector import project_deadline_entries
 from fusioncell.deadlines.tables import deadlines
+from fusioncell.duty.projector import DutyProjector
+from fusioncell.duty.tables import duty_handovers, duty_requests, duty_shifts
 from fusioncell.identity.devices_web import project_device
 from fusioncell.identity.tables import device_requests
 from fusioncell.ledger.canonical import loads_canonical
@@ -27,6 +29,8 @@ from fusioncell.ledger.tables import (
     log_witnesses,
 )
 from fusioncell.ledger.trust import TRUST_KINDS
+from fusioncell.line.projector import LineProjector
+from fusioncell.line.tables import line_checks, line_status
 from fusioncell.messaging.projector import CellProjector
 from fusioncell.messaging.tables import (
     cell_acks,
@@ -39,7 +43,13 @@ from fusioncell.messaging.tables import (
 
 def default_projectors() -> list[Projector]:
     """A fresh set for one ledger (the cell's projector caches that cell's charter)."""
-    return [project_device, CellProjector(), project_deadline_entries]
+    return [
+        project_device,
+        CellProjector(),
+        project_deadline_entries,
+        DutyProjector(),
+        LineProjector(),  # after the deadlines': it reads the missed checks they accepted
+    ]
 
 
 # Tables that are pure projections: emptied, then refilled from the log. Receipts and the
@@ -54,6 +64,11 @@ PROJECTED = [
     cell_acks,
     cell_message_files,
     deadlines,
+    duty_shifts,
+    duty_handovers,
+    duty_requests,
+    line_checks,
+    line_status,
 ]
 CHUNK = 2000
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +41,24 @@ class Settings(BaseSettings):
         "text/plain",
         "application/json",
     ]
+    # Notifications (docs/notifications.md). The notifier runs in this process while it
+    # holds its lock; false turns it off here (the pages still show what others enqueued).
+    notify_worker: bool = True
+    notify_base_url: str = "http://127.0.0.1:8000"  # links in mail and webhooks
+    notify_include_text: bool = False  # mail and webhooks carry what people wrote: off
+    notify_poll: float = 1.0  # seconds: how soon another process's appends are noticed
+    notify_retry: list[float] = [5, 30, 120, 600, 1800]  # back-off, then "failed"
+    notify_threads: int = 8  # deliveries at once
+    webhook_timeout: float = 5.0
+    webhook_allowed: list[str] = []  # URL prefixes webhooks may go to; none: no webhooks
+    # The operator's SMTP relay; no host: no e-mail. The password is never logged or shown.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "fusioncell@localhost"
+    smtp_timeout: float = 10.0
 
     @classmethod
     def for_data(cls, data: Path) -> Settings:

@@ -114,7 +114,7 @@ def test_the_catalogs_cover_the_sources() -> None:
     known = template_ids()
     assert sorted(found - known) == [], "new messages: run scripts/i18n and translate them"
     for lang in TRANSLATED:
-        have = {m.id for m in load(lang) if m.id and all(strings(m)) and not m.fuzzy}
+        have = {ids(m)[0] for m in load(lang) if m.id and all(strings(m)) and not m.fuzzy}
         assert sorted(str(x) for x in found - have) == [], f"{lang}: untranslated"
 
 
@@ -268,6 +268,8 @@ def test_every_page_renders_in_every_locale(
     sign_in(admin, clock, "sy-admin")
     member = client(i18n_cell)
     sign_in(member, clock, "sy-liaison")
+    duty = client(i18n_cell)
+    sign_in(duty, clock, "il-duty")
     thread, message = cell_thread(i18n_cell)
 
     pages: list[tuple[TestClient, str, int]] = [
@@ -284,15 +286,26 @@ def test_every_page_renders_in_every_locale(
         (member, f"/cell/t/{thread}", 200),
         (member, f"/cell/t/{thread}/m/{message}", 200),
         (admin, "/cell/t/no-such-thread", 404),
+        (admin, "/duty", 200),
+        (member, "/duty/board", 200),
+        (member, "/line", 200),
+        (duty, "/board", 200),
+        (member, "/notifications", 200),
+        (member, "/notifications/settings", 200),
+        (admin, "/notifications/party", 200),
+        (member, "/board", 403),
     ]
     for lang in i18n.LOCALES:
-        for web in (anonymous, half, admin, member):
+        for web in (anonymous, half, admin, member, duty):
             set_lang(web, lang)
         for web, path, status in pages:
             r = web.get(path)
             assert r.status_code == status, (lang, path, r.text[:500])
             if "/m/" in path:  # a fragment of the thread page: one message, no <html>
                 assert 'class="msg u-FLASH' in r.text and i18n.gettext(lang, "Reply") in r.text
+                continue
+            if path == "/duty/board":  # the fragment the home page and duty.js refresh
+                assert i18n.gettext(lang, "Who is on duty") in r.text
                 continue
             assert html_tag(lang) in r.text, (lang, path)
             # every message of the page is in the page's language

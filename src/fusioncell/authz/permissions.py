@@ -39,7 +39,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | {Permission.DEVICE_APPROVE, Permission.DUTY_MANAGE, Permission.NOTIFY_MANAGE},
     Role.HEAD_OF_DELEGATION: _WRITERS | {Permission.BOARD_READ},
     Role.LIAISON_OFFICER: _WRITERS,
-    Role.DUTY_OFFICER: _WRITERS,
+    Role.DUTY_OFFICER: _WRITERS | {Permission.BOARD_READ},
     Role.SUPERVISOR: _WRITERS | {Permission.BOARD_READ},
     Role.AUDITOR: _READERS,  # reads what its party may read; writes nothing
     Role.WITNESS: frozenset({Permission.LOG_READ, Permission.LOG_COSIGN}),

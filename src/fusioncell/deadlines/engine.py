@@ -55,10 +55,8 @@ def _parties(visibility: str) -> list[str]:
 def default_schedules(cell: Cell) -> list[Schedule]:
     """Every capability's timetable. Imported here, not at the top: the capabilities'
     packages import the deadlines package."""
-    try:
-        from fusioncell.line.schedule import LineCheckSchedule
-    except ImportError:  # the line package is not there (yet)
-        return []
+    from fusioncell.line.schedule import LineCheckSchedule
+
     return [LineCheckSchedule(cell)]
 
 

@@ -34,3 +34,5 @@ deadlines = Table(
 )
 # The engine's one query: what is due next. Closed rows have no next_at.
 Index("ix_deadlines_next_at", deadlines.c.next_at)
+# The board's: open clocks by time, and breaches of a period.
+Index("ix_deadlines_state_due", deadlines.c.state, deadlines.c.due)

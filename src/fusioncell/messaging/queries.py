@@ -18,7 +18,10 @@ from fusioncell.cell import Cell
 from fusioncell.charter.schema import Urgency
 from fusioncell.clock import rfc3339
 from fusioncell.db import reading
+from fusioncell.deadlines.api import ack_key
+from fusioncell.deadlines.tables import deadlines
 from fusioncell.errors import N_, NotFound
+from fusioncell.line.queries import suspended_between
 from fusioncell.messaging.projector import split
 from fusioncell.messaging.receipts import DELIVERED, READ
 from fusioncell.messaging.tables import (
@@ -171,6 +174,19 @@ def _messages(
     acks: dict[int, dict[str, Any]] = defaultdict(dict)
     for a in conn.execute(select(cell_acks).where(cell_acks.c.message.in_(ids))):
         acks[int(a.message)][a.party] = {"index": int(a.idx), "member": a.member, "time": a.time}
+    # Breaches and escalations: the missed entry written, and the escalation steps taken.
+    escalated: dict[int, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    keys = [ack_key(int(r.idx), p) for r in rows for p in split(r.addressed)]
+    if keys:
+        for d in conn.execute(
+            select(
+                deadlines.c.opened_idx, deadlines.c.party, deadlines.c.step, deadlines.c.plan
+            ).where(deadlines.c.key.in_(keys), deadlines.c.step >= 1)
+        ):
+            escalated[int(d.opened_idx)][d.party] = json.loads(d.plan)[: int(d.step) - 1]
+    # Messages written while the line was suspended are marked (the line's history is
+    # visible to every party).
+    suspensions = suspended_between(conn, ids[0], ids[-1])
     receipts: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
     for rc in conn.execute(select(cell_receipts).where(cell_receipts.c.message.in_(ids))):
         per = receipts[int(rc.message)].setdefault(rc.party, {DELIVERED: None, READ: None})
@@ -199,6 +215,7 @@ def _messages(
             else None
         )
         waiting = [p for p in addressed if p not in by] if retracted is None else []
+        during = next((x for x in suspensions if x.covers(i)), None)
         out.append(
             {
                 "index": i,
@@ -225,8 +242,12 @@ def _messages(
                     },
                     "waiting": waiting,
                     "overdue": waiting if r.ack_due is not None and r.ack_due <= now else [],
+                    # parties whose breach is in the log, and the escalation steps taken
+                    "breached": sorted(escalated.get(i, {})),
+                    "escalated": escalated.get(i, {}),
                 },
                 "receipts": receipts.get(i, {}),
+                "suspended": None if during is None else during.to_json(),
             }
         )
     return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fusioncell.duty.kinds import LABELS as DUTY_LABELS
 from fusioncell.errors import N_
 
 KIND_LABELS: dict[str, str] = {
@@ -25,6 +26,13 @@ KIND_LABELS: dict[str, str] = {
     "cell.message.acknowledged": N_("Message acknowledged"),
     "cell.message.pinned": N_("Message pinned"),
     "cell.message.unpinned": N_("Message unpinned"),
+    "system.deadline.missed": N_("Deadline missed"),
+    "system.escalation.notified": N_("Escalation: notified"),
+    "system.line_check.sent": N_("Line check sent (scheduled)"),
+    "line.check.requested": N_("Line check sent on demand"),
+    "line.check.answered": N_("Line check answered"),
+    "line.status.declared": N_("Line suspended or resumed"),
+    **DUTY_LABELS,
 }
 
 ROLE_LABELS: dict[str, str] = {

@@ -24,7 +24,6 @@ from fusioncell.errors import N_, DomainError, Invalid
 from fusioncell.identity.accounts import (
     get_member,
     invitation_member,
-    list_members,
     set_language,
     use_invitation,
 )
@@ -39,7 +38,9 @@ from fusioncell.identity.sessions import (
     totp_state,
     totp_uri,
 )
+from fusioncell.line import queries as line_queries
 from fusioncell.messaging import queries as cell_queries
+from fusioncell.web.duty_pages import board_context as duty_board_context
 from fusioncell.web.i18n import LOCALES
 from fusioncell.web.render import error_text, localized, page_language, render
 from fusioncell.web.security import set_cookie
@@ -235,15 +236,6 @@ def invite_submit(
 
 @router.get("/")
 def home(request: Request, cell: CellDep, who: Member) -> Response:
-    members = list_members(cell.engine)
-    duty = {
-        p.code: [
-            m.member
-            for m in members
-            if m.party == p.code and m.active and m.role.value == "duty_officer"
-        ]
-        for p in cell.charter.parties
-    }
     me = cell.charter.party(who.party)
     lang = page_language(request)
     return render(
@@ -252,9 +244,10 @@ def home(request: Request, cell: CellDep, who: Member) -> Response:
         owed=cell_queries.owed(cell, who),
         levels={u.level.value: localized(u.name, lang) for u in cell.charter.urgency_levels},
         entries=latest_entries(cell, who),
-        duty=duty,
         zone=me.timezone,
         checkpoint=cell.ledger.checkpoint().split("\n"),
+        line=line_queries.summary(cell, who),
+        **duty_board_context(request, cell, who),  # who is on duty, per party (duty rosters)
     )
 
 

@@ -105,6 +105,9 @@ function bdi(text, lang) {
   return el;
 }
 
+// The deadline engine's entries (subject "deadlines", body {items: [{refs: {thread, message}}]}).
+const DEADLINE_KINDS = new Set(["system.deadline.missed", "system.escalation.notified"]);
+
 // ---- countdowns --------------------------------------------------------------------------
 
 function pad(n) {
@@ -957,7 +960,27 @@ function main() {
   unread.refresh().catch((err) => console.warn("cell: unread:", err));
 
   const size = Number(d.logSize);
+  const boardEl = document.getElementById("board");
+  const board = boardEl ? new LiveSection(boardEl) : null;
+  // Who is on duty, the roster, the line's state: redrawn when another capability writes.
+  const elsewhere = ["duty-board", "duty-roster", "line-home"]
+    .map((id) => document.getElementById(id))
+    .filter(Boolean)
+    .map((el) => new LiveSection(el));
   const stream = new Stream(size > 0 ? size - 1 : null, (f) => {
+    board?.soon(); // any entry may open, close or breach a clock
+    if (!f.kind.startsWith("cell.")) for (const s of elsewhere) s.soon();
+    if (DEADLINE_KINDS.has(f.kind)) {
+      // A breach or an escalation: redraw the messages it concerns on this thread's page.
+      for (const item of f.body.items || []) {
+        const refs = item.refs || {};
+        if (page && refs.thread === page.id && Number.isInteger(refs.message)) {
+          page.upsert(refs.message, { insert: false });
+        }
+      }
+      for (const s of sections) s.soon();
+      return;
+    }
     if (!f.kind.startsWith("cell.") || !f.subject.startsWith("t/")) return;
     const thread = f.subject.slice(2);
     knownParties.set(thread, f.visibility);
