@@ -32,6 +32,12 @@ ALL = ("IL", "SY", "US")
 
 def test_live_arrival_has_the_shape_of_the_entries_api(live: Live, enroll: Any) -> None:
     sy = enroll("SY", "sy-liaison")
+    # A stream without `after` starts where the hub is; let it learn of the key just
+    # registered (its commit listener runs on the event loop, a moment later).
+    hub = live.app.state.hub
+    limit = time.monotonic() + WAIT_S
+    while hub.size < live.cell.ledger.size() and time.monotonic() < limit:
+        time.sleep(0.01)
     with live.connect(sy.token) as ws:
         ready = recv(ws)
         assert ready == {"type": "ready", "size": live.cell.ledger.size()}
