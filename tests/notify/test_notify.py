@@ -159,7 +159,7 @@ def test_channels_per_urgency_and_flash_everywhere(
         ("il-liaison", "email"),
         ("il-liaison", "webhook"),
     }
-    assert channels_of(cell, sent["ROUTINE"]) == {("il-liaison", "web")}  # the default
+    assert channels_of(cell, sent["ROUTINE"]) == set()  # the default: the cell's unread count
 
 
 def test_a_member_without_address_or_webhook_gets_the_web_only(

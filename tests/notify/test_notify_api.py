@@ -50,7 +50,7 @@ def test_a_members_settings(http: TestClient, people: People) -> None:
             "FLASH": ["web", "email", "webhook"],
             "IMMEDIATE": ["web", "email", "webhook"],
             "PRIORITY": ["web", "email"],
-            "ROUTINE": ["web"],
+            "ROUTINE": [],
         },
         "webhook": None,
         "offered": ["email", "web", "webhook"],
@@ -208,7 +208,7 @@ def test_web_notifications_list_and_read(
     il = auth(people("IL", "il-liaison"))
     sy_h = auth(sy)
     tid, _ = sy.open_thread("deescalation", "Read me", "en", ALL)
-    a = sy.send(tid, "First", "en", "ROUTINE").index
+    a = sy.send(tid, "First", "en", "PRIORITY").index
     b = sy.send(tid, "Second", "en", "FLASH").index
     notifier.run_once()
     r = http.get("/api/v1/notifications?lang=en", headers=il).json()
@@ -267,7 +267,7 @@ def test_the_live_feed_sends_new_notifications(
         assert f["title"] == "Message from \u2068Syria\u2069"
         first = f["id"]
     # Reconnecting after the last one seen: only what came since.
-    n = sy.send(tid, "Later", "en", "ROUTINE").index
+    n = sy.send(tid, "Later", "en", "PRIORITY").index
     notifier.enqueue()
     with connect(f"{url}?after={first}", additional_headers=auth(il)) as ws:
         f = frames(ws)

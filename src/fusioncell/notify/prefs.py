@@ -37,13 +37,15 @@ LEVELS = tuple(u.value for u in Urgency)
 RANK = {u: i for i, u in enumerate(LEVELS)}  # 0 FLASH ... 3 ROUTINE
 FLASH = Urgency.FLASH.value
 
-# What a member gets before choosing. ROUTINE: the web only. FLASH: every channel the
-# member has, whatever is chosen (`channels_for`).
+# What a member gets before choosing. ROUTINE: nothing (the cell's unread count is its
+# channel; a notice per routine message to every member of a party is noise, and costs the
+# server a row each). FLASH: every channel the member has, whatever is chosen
+# (`channels_for`).
 DEFAULT_CHANNELS: dict[str, tuple[str, ...]] = {
     "FLASH": CHANNELS,
     "IMMEDIATE": CHANNELS,
     "PRIORITY": (WEB, EMAIL),
-    "ROUTINE": (WEB,),
+    "ROUTINE": (),
 }
 
 MAX_EMAIL = 254
