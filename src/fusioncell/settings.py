@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     notify_base_url: str = "http://127.0.0.1:8000"  # links in mail and webhooks
     notify_include_text: bool = False  # mail and webhooks carry what people wrote: off
     notify_poll: float = 1.0  # seconds: how soon another process's appends are noticed
+    notify_gather: float = 0.2  # seconds a woken notifier lets further appends gather
     notify_retry: list[float] = [5, 30, 120, 600, 1800]  # back-off, then "failed"
     notify_threads: int = 8  # deliveries at once
     webhook_timeout: float = 5.0

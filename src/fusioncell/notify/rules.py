@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from fusioncell.authz import Role
 from fusioncell.charter.schema import Charter
@@ -84,23 +84,30 @@ class _Member:
     role: str
 
 
+_c = log_members.c
+_MEMBERS = (
+    select(_c.member, _c.party, _c.role)
+    .where(
+        _c.party.in_(bindparam("parties", expanding=True)),
+        _c.added < bindparam("at"),
+        or_(_c.disabled.is_(None), _c.disabled > bindparam("at")),
+    )
+    .order_by(_c.party, _c.member)
+)
+# Built once: the notifier asks for every entry, and building a statement costs more than
+# running this one.
+_MEMBERS_IN_ROLE = _MEMBERS.where(_c.role == bindparam("role"))
+
+
 def members(
     conn: Connection, at: int, parties: Iterable[str], role: str | None = None
 ) -> list[_Member]:
     """The members of `parties` (with `role`) who were members when entry `at` was written."""
-    c = log_members.c
-    q = (
-        select(c.member, c.party, c.role)
-        .where(
-            c.party.in_(sorted(set(parties))),
-            c.added < at,
-            or_(c.disabled.is_(None), c.disabled > at),
-        )
-        .order_by(c.party, c.member)
-    )
+    params: dict[str, Any] = {"parties": sorted(set(parties)), "at": at}
     if role is not None:
-        q = q.where(c.role == role)
-    return [_Member(r.member, r.party, r.role) for r in conn.execute(q)]
+        params["role"] = role
+    rows = conn.execute(_MEMBERS if role is None else _MEMBERS_IN_ROLE, params)
+    return [_Member(*r) for r in rows]
 
 
 def duty_holders(conn: Connection, at: int, time: str, party: str) -> list[_Member]:
@@ -128,12 +135,15 @@ def _deadline_item(item: dict[str, Any]) -> dict[str, Any]:
 # ---- the rules --------------------------------------------------------------------------------
 
 
+_ACK_DUE = select(cell_messages.c.ack_due).where(cell_messages.c.idx == bindparam("idx"))
+
+
 def _posted(conn: Connection, ctx: Context, e: Entry) -> list[Notice]:
     thread = e.body.get("thread")
     urgency = e.body.get("urgency")
     if not isinstance(thread, str) or urgency not in LEVELS:
         return []
-    due = conn.execute(select(cell_messages.c.ack_due).where(cell_messages.c.idx == e.idx)).scalar()
+    due = conn.execute(_ACK_DUE, {"idx": e.idx}).scalar()
     item: dict[str, Any] = {
         "what": "message",
         "thread": thread,

@@ -60,6 +60,7 @@ class Notifier:
         s = cell.settings
         self.threads = threads or s.notify_threads
         self.poll = s.notify_poll if poll is None else poll
+        self.gather = s.notify_gather
         self.lock_retry = lock_retry
         self.lock = EngineLock(cell.engine, cell.data, name="notify")
         self._http = httpx.Client(
@@ -301,6 +302,10 @@ class Notifier:
                     self._stop.wait(self.lock_retry)  # another process is the notifier
                     continue
                 self._wake.clear()
+                # Let a burst of appends gather: one transaction for many entries, rather
+                # than a write (and an fsync) competing with the log's committer per entry.
+                if self.gather > 0:
+                    self._stop.wait(self.gather)
                 self.enqueue()
                 self.deliver(wait=False)
                 delay = self._delay()
