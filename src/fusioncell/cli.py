@@ -466,6 +466,34 @@ def notify_status(data: DataOpt = DEFAULT_DATA) -> None:
         out.print(f"next attempt due at {st['next_due']}")
 
 
+@notify_app.command("run")
+def notify_run(data: DataOpt = DEFAULT_DATA) -> None:
+    """Run the notifier in this process, until interrupted (Ctrl-C or SIGTERM).
+
+    Serve with FUSIONCELL_NOTIFY_WORKER=false and run this beside it: the notifier then has
+    a core of its own instead of sharing the server's GIL with the append path and the
+    live stream (docs/performance.md). One notifier acts at a time (a database lock)."""
+    import signal
+    import threading
+
+    from fusioncell.notify.worker import Notifier
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with _cell(data) as cell:
+        notifier = Notifier(cell)
+        notifier.start()
+        out.print(f"notifier running for {cell.ledger.origin}; Ctrl-C stops it")
+        try:
+            while not stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            notifier.stop()
+    out.print("notifier stopped")
+
+
 @notify_app.command("retry")
 def notify_retry(
     delivery: Annotated[int | None, typer.Option("--id", help="One delivery (its id).")] = None,
