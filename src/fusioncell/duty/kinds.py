@@ -34,7 +34,7 @@ from fusioncell.charter.schema import Charter
 from fusioncell.clock import rfc3339
 from fusioncell.errors import N_, Invalid
 from fusioncell.ledger.entry import MEMBER_RE
-from fusioncell.messaging.kinds import _fields, check_text
+from fusioncell.messaging.kinds import check_fields, check_text
 
 ROSTER = "duty.roster.published"
 HANDOVER = "duty.handover.noted"
@@ -166,7 +166,7 @@ class Decision:
 
 
 def _roster(body: dict[str, Any], charter: Charter) -> Roster:
-    _fields(body, {"party", "from", "to", "shifts"})
+    check_fields(body, {"party", "from", "to", "shifts"})
     party = _party(body["party"], charter)
     lo = check_time(body["from"], "from")
     hi = check_time(body["to"], "to")
@@ -222,7 +222,7 @@ def _roster(body: dict[str, Any], charter: Charter) -> Roster:
 
 
 def _handover(body: dict[str, Any], charter: Charter) -> Handover:
-    _fields(body, {"party", "text", "lang"}, frozenset({"to"}))
+    check_fields(body, {"party", "text", "lang"}, frozenset({"to"}))
     party = _party(body["party"], charter)
     text, lang = check_text(body["text"], body["lang"], charter, max_chars=MAX_NOTE_CHARS)
     to = body.get("to")
@@ -230,7 +230,7 @@ def _handover(body: dict[str, Any], charter: Charter) -> Handover:
 
 
 def _swap(body: dict[str, Any], charter: Charter) -> SwapRequest:
-    _fields(body, {"party", "shift", "with"}, frozenset({"with_shift"}))
+    check_fields(body, {"party", "shift", "with"}, frozenset({"with_shift"}))
     party = _party(body["party"], charter)
     shift = check_shift_id(body["shift"])
     with_member = check_member(body["with"], "with")
@@ -242,7 +242,7 @@ def _swap(body: dict[str, Any], charter: Charter) -> SwapRequest:
 
 
 def _take(body: dict[str, Any], charter: Charter) -> TakeRequest:
-    _fields(body, {"party"}, frozenset({"until"}))
+    check_fields(body, {"party"}, frozenset({"until"}))
     until = body.get("until")
     return TakeRequest(
         _party(body["party"], charter), None if until is None else check_time(until, "until")
@@ -250,7 +250,7 @@ def _take(body: dict[str, Any], charter: Charter) -> TakeRequest:
 
 
 def _decision(body: dict[str, Any], charter: Charter) -> Decision:
-    _fields(body, {"party", "request"})
+    check_fields(body, {"party", "request"})
     return Decision(_party(body["party"], charter), _request(body["request"]))
 
 

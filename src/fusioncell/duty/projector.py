@@ -23,10 +23,9 @@ from fusioncell.duty.kinds import parse_time
 from fusioncell.duty.queries import ShiftRow, may_hand_over, shift_at
 from fusioncell.duty.tables import duty_handovers, duty_requests, duty_shifts
 from fusioncell.errors import N_, Conflict, Forbidden, Invalid, NotFound
-from fusioncell.ledger.canonical import loads_canonical
 from fusioncell.ledger.entry import Entry
-from fusioncell.ledger.tables import log_bodies, log_members
-from fusioncell.ledger.trust import GENESIS_KIND
+from fusioncell.ledger.tables import log_members
+from fusioncell.projector import CharterProjector
 
 PENDING = "pending"
 APPROVED = "approved"
@@ -162,23 +161,9 @@ def check_member(
     return row
 
 
-class DutyProjector:
-    def __init__(self) -> None:
-        self._charter: Charter | None = None
-
-    def charter(self, conn: Connection) -> Charter:
-        if self._charter is None:
-            raw = conn.execute(select(log_bodies.c.body).where(log_bodies.c.idx == 0)).scalar()
-            if raw is None:
-                raise Invalid("the log has no charter yet")
-            self._charter = Charter.model_validate(loads_canonical(bytes(raw))["charter"])
-        return self._charter
-
-    def __call__(self, conn: Connection, entry: Entry, body: dict[str, Any]) -> None:
+class DutyProjector(CharterProjector):
+    def project(self, conn: Connection, entry: Entry, body: dict[str, Any]) -> None:
         kind = entry.statement.kind
-        if kind == GENESIS_KIND:
-            self._charter = Charter.model_validate(body["charter"])
-            return
         if kind not in kinds.KINDS:
             return
         charter = self.charter(conn)

@@ -22,7 +22,7 @@ from typing import Any
 
 from fusioncell.charter.schema import Charter
 from fusioncell.errors import N_, Invalid
-from fusioncell.messaging.kinds import check_text
+from fusioncell.messaging.kinds import check_fields, check_text
 
 SENT = "system.line_check.sent"
 REQUESTED = "line.check.requested"
@@ -57,18 +57,6 @@ def check_of_subject(subj: str) -> str | None:
 def check_key(check: str, party: str) -> str:
     """The deadline of `party`'s answer to `check`."""
     return f"check:{check}:{party}"
-
-
-def _fields(
-    body: dict[str, Any], required: set[str], optional: frozenset[str] = frozenset()
-) -> None:
-    keys = set(body) - {"salt"}
-    missing = required - keys
-    if missing:
-        raise Invalid(N_("body lacks %(fields)s"), fields=", ".join(sorted(missing)))
-    extra = keys - required - optional
-    if extra:
-        raise Invalid(N_("body has unknown fields %(fields)s"), fields=", ".join(sorted(extra)))
 
 
 def check_check_id(value: Any) -> str:
@@ -114,7 +102,7 @@ class StatusDeclared:
 
 
 def _sent(body: dict[str, Any], charter: Charter) -> CheckSent:
-    _fields(body, {"check", "slot", "parties"})
+    check_fields(body, {"check", "slot", "parties"})
     slot = body["slot"]
     if not isinstance(slot, str):
         raise Invalid(N_("slot must be an RFC 3339 time"))
@@ -122,7 +110,7 @@ def _sent(body: dict[str, Any], charter: Charter) -> CheckSent:
 
 
 def _requested(body: dict[str, Any], charter: Charter) -> CheckSent:
-    _fields(body, {"check", "parties"})
+    check_fields(body, {"check", "parties"})
     check = check_check_id(body["check"])
     if check.startswith(SCHEDULED_PREFIX):
         raise Invalid(
@@ -133,7 +121,7 @@ def _requested(body: dict[str, Any], charter: Charter) -> CheckSent:
 
 
 def _answered(body: dict[str, Any], charter: Charter) -> CheckAnswered:
-    _fields(body, {"check"}, frozenset({"party"}))
+    check_fields(body, {"check"}, frozenset({"party"}))
     party = body.get("party")
     if party is not None and (not isinstance(party, str) or party not in charter.codes):
         raise Invalid(N_("unknown party %(party)s"), party=str(party)[:8])
@@ -141,7 +129,7 @@ def _answered(body: dict[str, Any], charter: Charter) -> CheckAnswered:
 
 
 def _declared(body: dict[str, Any], charter: Charter) -> StatusDeclared:
-    _fields(body, {"state"}, frozenset({"text", "lang"}))
+    check_fields(body, {"state"}, frozenset({"text", "lang"}))
     state = body["state"]
     if state not in STATES:
         raise Invalid(N_("state must be one of %(states)s"), states=", ".join(STATES))

@@ -23,13 +23,12 @@ from fusioncell.deadlines.api import MET, close_deadline, escalation_plan, open_
 from fusioncell.deadlines.projector import MISSED, items_of
 from fusioncell.duty.queries import on_duty
 from fusioncell.errors import N_, Conflict, Forbidden, Invalid, NotFound
-from fusioncell.ledger.canonical import loads_canonical
 from fusioncell.ledger.entry import SYSTEM_MEMBER, Entry
-from fusioncell.ledger.tables import log_bodies, log_members
-from fusioncell.ledger.trust import GENESIS_KIND
+from fusioncell.ledger.tables import log_members
 from fusioncell.line import kinds
 from fusioncell.line.schedule import is_slot, slot_check_id
 from fusioncell.line.tables import line_checks, line_status
+from fusioncell.projector import CharterProjector
 
 OPEN = "open"
 ANSWERED = "answered"
@@ -75,23 +74,9 @@ def _role(conn: Connection, entry: Entry) -> str | None:
     return str(r.role)
 
 
-class LineProjector:
-    def __init__(self) -> None:
-        self._charter: Charter | None = None
-
-    def charter(self, conn: Connection) -> Charter:
-        if self._charter is None:
-            raw = conn.execute(select(log_bodies.c.body).where(log_bodies.c.idx == 0)).scalar()
-            if raw is None:
-                raise Invalid("the log has no charter yet")
-            self._charter = Charter.model_validate(loads_canonical(bytes(raw))["charter"])
-        return self._charter
-
-    def __call__(self, conn: Connection, entry: Entry, body: dict[str, Any]) -> None:
+class LineProjector(CharterProjector):
+    def project(self, conn: Connection, entry: Entry, body: dict[str, Any]) -> None:
         kind = entry.statement.kind
-        if kind == GENESIS_KIND:
-            self._charter = Charter.model_validate(body["charter"])
-            return
         if kind == MISSED:
             self._missed(conn, entry, body)
             return

@@ -102,9 +102,11 @@ def _index(value: Any, what: str) -> int:
     return value
 
 
-def _fields(
+def check_fields(
     body: dict[str, Any], required: set[str], optional: frozenset[str] = frozenset()
 ) -> None:
+    """The body has every field of `required`, and no other than those of `optional` (the
+    salt aside): the one place the capabilities' parsers check a body's shape."""
     keys = set(body) - {"salt"}
     missing = required - keys
     if missing:
@@ -186,7 +188,7 @@ class OnMessage:
 
 
 def _thread_opened(body: dict[str, Any], charter: Charter) -> ThreadOpened:
-    _fields(body, {"thread", "workstream", "topic", "parties"})
+    check_fields(body, {"thread", "workstream", "topic", "parties"})
     thread = check_thread_id(body["thread"])
     ws = body["workstream"]
     if not isinstance(ws, str) or ws not in {w.id for w in charter.workstreams}:
@@ -217,7 +219,9 @@ def _thread_opened(body: dict[str, Any], charter: Charter) -> ThreadOpened:
 
 
 def _posted(body: dict[str, Any], charter: Charter) -> Posted:
-    _fields(body, {"thread", "urgency", "text", "lang"}, frozenset({"reply_to", "attachments"}))
+    check_fields(
+        body, {"thread", "urgency", "text", "lang"}, frozenset({"reply_to", "attachments"})
+    )
     thread = check_thread_id(body["thread"])
     urgency = body["urgency"]
     levels = [u.level.value for u in charter.urgency_levels]
@@ -232,7 +236,7 @@ def _posted(body: dict[str, Any], charter: Charter) -> Posted:
 
 
 def _edited(body: dict[str, Any], charter: Charter) -> OnMessage:
-    _fields(body, {"thread", "message", "text", "lang"})
+    check_fields(body, {"thread", "message", "text", "lang"})
     text, lang = check_text(body["text"], body["lang"], charter)
     return OnMessage(
         check_thread_id(body["thread"]), _index(body["message"], "message"), text, lang
@@ -240,7 +244,7 @@ def _edited(body: dict[str, Any], charter: Charter) -> OnMessage:
 
 
 def _retracted(body: dict[str, Any], charter: Charter) -> OnMessage:
-    _fields(body, {"thread", "message"}, frozenset({"reason"}))
+    check_fields(body, {"thread", "message"}, frozenset({"reason"}))
     text: str | None = None
     lang: str | None = None
     reason = body.get("reason")
@@ -254,7 +258,7 @@ def _retracted(body: dict[str, Any], charter: Charter) -> OnMessage:
 
 
 def _on_message(body: dict[str, Any], charter: Charter) -> OnMessage:
-    _fields(body, {"thread", "message"})
+    check_fields(body, {"thread", "message"})
     return OnMessage(check_thread_id(body["thread"]), _index(body["message"], "message"))
 
 

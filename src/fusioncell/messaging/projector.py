@@ -28,10 +28,7 @@ from fusioncell.deadlines.api import (
     open_deadline,
 )
 from fusioncell.errors import N_, Conflict, Forbidden, Invalid, NotFound
-from fusioncell.ledger.canonical import loads_canonical
 from fusioncell.ledger.entry import Entry
-from fusioncell.ledger.tables import log_bodies
-from fusioncell.ledger.trust import GENESIS_KIND
 from fusioncell.messaging import kinds
 from fusioncell.messaging.tables import (
     cell_acks,
@@ -41,6 +38,7 @@ from fusioncell.messaging.tables import (
     cell_threads,
     cell_versions,
 )
+from fusioncell.projector import CharterProjector
 
 # Statements built once, values bound per call: SQLAlchemy then reuses their compiled form
 # (a statement built anew costs its cache key every time, several times the query itself).
@@ -93,23 +91,9 @@ def addressed(charter: Charter, parties: list[str], author: str) -> list[str]:
     return others
 
 
-class CellProjector:
-    def __init__(self) -> None:
-        self._charter: Charter | None = None
-
-    def charter(self, conn: Connection) -> Charter:
-        if self._charter is None:
-            raw = conn.execute(select(log_bodies.c.body).where(log_bodies.c.idx == 0)).scalar()
-            if raw is None:
-                raise Invalid("the log has no charter yet")
-            self._charter = Charter.model_validate(loads_canonical(bytes(raw))["charter"])
-        return self._charter
-
-    def __call__(self, conn: Connection, entry: Entry, body: dict[str, Any]) -> None:
+class CellProjector(CharterProjector):
+    def project(self, conn: Connection, entry: Entry, body: dict[str, Any]) -> None:
         kind = entry.statement.kind
-        if kind == GENESIS_KIND:
-            self._charter = Charter.model_validate(body["charter"])
-            return
         if kind not in kinds.KINDS:
             return
         charter = self.charter(conn)
