@@ -1,0 +1,86 @@
+"""Intelligence sharing's pages: the reports a party may read, requests for information,
+and one report with its versions, assessments and releases.
+
+Pages only read (fusioncell.intel.queries); every write is a statement the member's device
+signs in the browser (static/js/intel.js) and appends at /log/v1/append. Showing a report's
+page to a party that reads it in full opens its body: the opening is recorded, as by the
+API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from fusioncell.api.deps import CellDep, require
+from fusioncell.authz import Permission, Principal
+from fusioncell.cell import Cell
+from fusioncell.errors import NotFound
+from fusioncell.intel import kinds, queries
+from fusioncell.intel.projector import NO_REPORT
+from fusioncell.web.render import localized, page_language, render
+
+router = APIRouter(include_in_schema=False)
+
+Member = Annotated[Principal, require(Permission.CELL_READ)]
+
+
+def _common(request: Request, cell: Cell, who: Principal) -> dict[str, Any]:
+    lang = page_language(request)
+    charter = cell.charter
+    languages = charter.languages
+    sup = charter.supervisor
+    return {
+        "party_names": {p.code: localized(p.name, lang) for p in charter.parties},
+        "languages": languages,
+        "default_lang": lang if lang in languages else languages[0],
+        "can_append": who.can(Permission.LOG_APPEND),
+        # Always released to: one's own party, and the supervisor where the charter says.
+        "fixed": sorted(
+            {who.party}
+            | ({sup.code} if sup is not None and charter.cell.supervisor_in_every_thread else set())
+        ),
+        "all_parties": charter.codes,
+        "sources": kinds.SOURCES,
+        "credibility": list(kinds.CREDIBILITY),
+        "assessments": kinds.ASSESSMENTS,
+        "max_title": kinds.MAX_TITLE_CHARS,
+        "max_summary": kinds.MAX_SUMMARY_CHARS,
+        "max_text": charter.cell.max_text_chars,
+        "urgencies": [(u.level.value, localized(u.name, lang)) for u in charter.urgency_levels],
+    }
+
+
+@router.get("/intel")
+def intel_page(request: Request, cell: CellDep, who: Member) -> Response:
+    reports = queries.reports(cell, who)
+    own = [r for r in reports if r["party"] == who.party]
+    return render(
+        request,
+        "intel.html",
+        reports=reports,
+        own_reports=own,
+        rfis=queries.rfis(cell, who),
+        **_common(request, cell, who),
+    )
+
+
+@router.get("/intel/r/{report}")
+def report_page(request: Request, cell: CellDep, who: Member, report: str) -> Response:
+    if not kinds.ID_RE.match(report):
+        raise NotFound(NO_REPORT)  # a malformed id is as missing as an unknown one
+    head = queries.report(cell, who, report)
+    full = None if head["withheld"] else queries.open_body(cell, who, report)
+    openings = queries.openings(cell, who, report) if head.get("openings_shown") else None
+    current = full["versions"][-1] if full else None
+    return render(
+        request,
+        "intel_report.html",
+        r=head,
+        full=full,
+        current=current,
+        openings=openings,
+        originator=head["party"] == who.party,
+        **_common(request, cell, who),
+    )
