@@ -16,8 +16,11 @@ from fusioncell.api import log as log_api
 from fusioncell.api.limits import BodyLimit
 from fusioncell.board import api as board_api
 from fusioncell.cell import Cell
+from fusioncell.commerce import api as commerce_api
 from fusioncell.deadlines.engine import DeadlineEngine
+from fusioncell.deesc import api as deesc_api
 from fusioncell.duty import api as duty_api
+from fusioncell.intel import api as intel_api
 from fusioncell.line import api as line_api
 from fusioncell.live import Hub
 from fusioncell.live import router as live_router
@@ -29,7 +32,10 @@ from fusioncell.web import (
     admin,
     board_pages,
     cell_pages,
+    commerce_pages,
+    deesc_pages,
     duty_pages,
+    intel_pages,
     line_pages,
     notify_pages,
     views,
@@ -90,6 +96,12 @@ def create_app(cell: Cell) -> FastAPI:
     app.include_router(line_pages.router)
     app.include_router(notify_api.router)
     app.include_router(notify_pages.router)
+    app.include_router(commerce_api.router)
+    app.include_router(commerce_pages.router)
+    app.include_router(intel_pages.router)
+    app.include_router(deesc_api.router)
+    app.include_router(deesc_pages.router)
+    app.include_router(intel_api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, max_bytes=cell.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=cell.settings.hsts)

@@ -30,6 +30,8 @@ member_app = typer.Typer(help="Members of the cell.", no_args_is_help=True)
 app.add_typer(member_app, name="member")
 notify_app = typer.Typer(help="Notifications: the outbox and the mail relay.", no_args_is_help=True)
 app.add_typer(notify_app, name="notify")
+zones_app = typer.Typer(help="De-escalation zones and lines (GeoJSON).", no_args_is_help=True)
+app.add_typer(zones_app, name="zones")
 
 out = Console()
 err = Console(stderr=True)
@@ -541,6 +543,28 @@ def notify_test_mail(
         except Exception as exc:  # noqa: BLE001 - whatever the relay said, say it
             _fail(f"the relay did not take it: {type(exc).__name__}: {exc}", 1)
         out.print(f"sent to {address} through {cell.settings.smtp_host}")
+
+
+@zones_app.command("load")
+def zones_load(
+    file: Annotated[Path, typer.Argument(help="A GeoJSON FeatureCollection.", exists=True)],
+    status: Annotated[str, typer.Option(help="agreed, proposed or illustrative.")],
+    party: Annotated[str | None, typer.Option(help="The proposing party (proposed).")] = None,
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Load zones and lines into the log (one signed system entry per feature; each
+    feature's properties give its id and name). A bad feature writes nothing."""
+    import json
+
+    from fusioncell.deesc.zones import load
+
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        _fail(f"{file}: not a readable JSON file ({exc})")
+    with _cell(data) as cell:
+        done = load(cell, doc, status, party)
+        out.print(f"{len(done)} zone(s) loaded as {status} (entries {', '.join(map(str, done))})")
 
 
 def main() -> None:

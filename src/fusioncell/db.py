@@ -86,10 +86,13 @@ def reading(engine: Engine) -> Iterator[Connection]:
 
 def target_metadata() -> Any:
     """Every table of every package, for migrations."""
+    import fusioncell.commerce.tables
     import fusioncell.deadlines.tables
+    import fusioncell.deesc.tables
     import fusioncell.duty.tables
     import fusioncell.identity.tables
     import fusioncell.identity.tokens
+    import fusioncell.intel.tables
     import fusioncell.line.tables
     import fusioncell.messaging.tables
     import fusioncell.notify.tables  # noqa: F401 - registers their tables

@@ -15,10 +15,13 @@ from typing import Any
 from fusioncell.authz import Role
 from fusioncell.cell import Cell, init_cell, log_key_path, open_cell
 from fusioncell.charter.schema import paris_charter_text
+from fusioncell.commerce.demo import seed_commerce
+from fusioncell.deesc.demo import seed_deescalation
 from fusioncell.duty.demo import seed_rosters
 from fusioncell.identity.accounts import do_add_member, set_password
 from fusioncell.identity.devices import new_member_key, post_as, register_member_key
 from fusioncell.identity.tokens import create_token
+from fusioncell.intel.demo import seed_intel
 from fusioncell.ledger.entry import Author
 from fusioncell.ledger.keys import SigningKey
 from fusioncell.line.demo import demo_clock, seed_line
@@ -168,6 +171,9 @@ def _populate(cell: Cell, data: Path) -> dict[str, Any]:
     for tid, opener, ws, parties, lang, topic, messages in THREADS:
         _thread(cell, keys, tid, opener, ws, parties, lang, topic, messages)
     seed_rosters(cell, keys)  # each party's duty for the week, and a hand-over note
+    seed_commerce(cell, keys)  # two proposals in the three languages, at different stages
+    seed_intel(cell, keys)  # reports released to the supervisor, a tear line, an RFI answered
+    seed_deescalation(cell, keys)  # zones, an incident clarified, a notification in conflict
     return {"origin": cell.ledger.origin, "accounts": accounts}
 
 

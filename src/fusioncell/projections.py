@@ -11,13 +11,37 @@ from collections.abc import Callable
 from sqlalchemy import delete, select, update
 
 from fusioncell.cell import Cell
+from fusioncell.commerce.projector import CommerceProjector
+from fusioncell.commerce.tables import (
+    commerce_documents,
+    commerce_interest,
+    commerce_proposals,
+    commerce_stages,
+    commerce_versions,
+)
 from fusioncell.db import transaction
 from fusioncell.deadlines.projector import project_deadline_entries
 from fusioncell.deadlines.tables import deadlines
+from fusioncell.deesc.projector import DeescProjector
+from fusioncell.deesc.tables import (
+    deesc_activities,
+    deesc_clarifications,
+    deesc_conflicts,
+    deesc_incidents,
+    deesc_zones,
+)
 from fusioncell.duty.projector import DutyProjector
 from fusioncell.duty.tables import duty_handovers, duty_requests, duty_shifts
 from fusioncell.identity.devices_web import project_device
 from fusioncell.identity.tables import device_requests
+from fusioncell.intel.projector import IntelProjector
+from fusioncell.intel.tables import (
+    intel_assessments,
+    intel_releases,
+    intel_reports,
+    intel_rfis,
+    intel_versions,
+)
 from fusioncell.ledger.canonical import loads_canonical
 from fusioncell.ledger.entry import parse_leaf
 from fusioncell.ledger.store import Ledger, Projector
@@ -48,7 +72,10 @@ def default_projectors() -> list[Projector]:
         CellProjector(),
         project_deadline_entries,
         DutyProjector(),
+        IntelProjector(),
         LineProjector(),  # after the deadlines': it reads the missed checks they accepted
+        CommerceProjector(),
+        DeescProjector(),
     ]
 
 
@@ -67,8 +94,23 @@ PROJECTED = [
     duty_shifts,
     duty_handovers,
     duty_requests,
+    intel_reports,
+    intel_versions,
+    intel_releases,
+    intel_assessments,
+    intel_rfis,
     line_checks,
     line_status,
+    commerce_proposals,
+    commerce_versions,
+    commerce_interest,
+    commerce_stages,
+    commerce_documents,
+    deesc_zones,
+    deesc_incidents,
+    deesc_activities,
+    deesc_conflicts,
+    deesc_clarifications,
 ]
 CHUNK = 2000
 

@@ -20,19 +20,28 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from markupsafe import escape
+from sqlalchemy import select
 
 import fusioncell.web.render as render_module
 from fusioncell.app import create_app
 from fusioncell.authz import Role
 from fusioncell.cell import Cell
 from fusioncell.clock import FrozenClock
+from fusioncell.commerce.demo import seed_commerce
+from fusioncell.commerce.tables import commerce_proposals
+from fusioncell.deesc.demo import seed_deescalation
+from fusioncell.deesc.tables import deesc_incidents
+from fusioncell.demo import ACCOUNTS as DEMO_ACCOUNTS
 from fusioncell.errors import Invalid, RateLimited
 from fusioncell.identity.accounts import do_add_member
 from fusioncell.identity.devices import new_member_key, post_as, register_member_key
 from fusioncell.identity.devices_web import request_device
 from fusioncell.identity.sessions import MAX_FAILURES
+from fusioncell.intel.demo import seed_intel
+from fusioncell.intel.tables import intel_reports
 from fusioncell.ledger import trust
 from fusioncell.ledger.entry import Author
+from fusioncell.ledger.tables import log_members
 from fusioncell.web import i18n
 from fusioncell.web.labels import KIND_LABELS, ROLE_LABELS
 from fusioncell.web.labels import kind_label as kind_label_of
@@ -271,6 +280,7 @@ def test_every_page_renders_in_every_locale(
     duty = client(i18n_cell)
     sign_in(duty, clock, "il-duty")
     thread, message = cell_thread(i18n_cell)
+    proposal, report, incident = workstreams(i18n_cell)
 
     pages: list[tuple[TestClient, str, int]] = [
         (anonymous, "/signin", 200),
@@ -290,6 +300,12 @@ def test_every_page_renders_in_every_locale(
         (member, "/duty/board", 200),
         (member, "/line", 200),
         (duty, "/board", 200),
+        (member, "/commerce", 200),
+        (member, f"/commerce/p/{proposal}", 200),
+        (member, "/intel", 200),
+        (member, f"/intel/r/{report}", 200),
+        (member, "/deesc", 200),
+        (member, f"/deesc/items/{incident}", 200),
         (member, "/notifications", 200),
         (member, "/notifications/settings", 200),
         (admin, "/notifications/party", 200),
@@ -313,7 +329,8 @@ def test_every_page_renders_in_every_locale(
 
         home = admin.get("/").text
         kinds = re.findall(r'<code class="kind[^"]*" dir="ltr">([\w.]+)</code>', home)
-        assert "charter.adopted" in kinds and "member.added" in kinds
+        # the newest entries: the workstreams' seeds, each kind shown with its label
+        assert {"zone.loaded", "deesc.incident.reported"} <= set(kinds)
         for k in kinds:
             assert str(escape(kind_label_of(k, i18n.translations(lang).gettext))) in home
         assert i18n.gettext(lang, "Latest entries you may see") in home
@@ -326,7 +343,10 @@ def test_every_page_renders_in_every_locale(
         assert i18n.gettext(lang, "Not found") in missing
         assert i18n.gettext(lang, "this invitation link is unknown, used or expired") in missing
 
-    pages_here = {p.name for p in TEMPLATES.glob("*.html")} - {"base.html"}
+    # A partial (included or imported by a page) renders with that page.
+    used = re.compile(r'{%-?\s*(?:include|import|from)\s+"([\w.]+)"')
+    partials = {m for t in TEMPLATES.glob("*.html") for m in used.findall(t.read_text())}
+    pages_here = {p.name for p in TEMPLATES.glob("*.html")} - {"base.html"} - partials
     for lang in i18n.LOCALES:
         seen = {name for code, name in rendered if code == lang}
         assert pages_here <= seen, (
@@ -348,6 +368,39 @@ def cell_thread(cell: Cell) -> tuple[str, int]:
     text = {"thread": thread, "urgency": "FLASH", "text": "نطلب توضيحاً فورياً", "lang": "ar"}
     sent = post_as(cell, key, author, "cell.message.posted", f"t/{thread}", parties, text)
     return thread, sent.index
+
+
+def workstreams(cell: Cell) -> tuple[str, str, int]:
+    """The demo's proposals, reports and incidents (the seeds of step 5, signed with the demo
+    members' keys); returns a proposal, a report and an incident that SY may see."""
+    keys = {}
+    with cell.engine.connect() as c:
+        known = set(c.execute(select(log_members.c.member)).scalars())
+    for party, member, role in DEMO_ACCOUNTS:
+        if member not in known:
+            do_add_member(cell, party, member, role)
+        key = new_member_key(party, member, "seed")
+        register_member_key(cell, party, member, key.verifier.encode())
+        keys[member] = key
+    seed_commerce(cell, keys)
+    seed_intel(cell, keys)
+    seed_deescalation(cell, keys)
+    with cell.engine.connect() as c:
+        proposal = (
+            c.execute(
+                select(commerce_proposals.c.id).where(commerce_proposals.c.parties.like("%,SY,%"))
+            )
+            .scalars()
+            .first()
+        )
+        report = (
+            c.execute(select(intel_reports.c.id).where(intel_reports.c.party == "SY"))
+            .scalars()
+            .first()
+        )
+        incident = c.execute(select(deesc_incidents.c.idx)).scalars().first()
+    assert proposal and report and incident is not None
+    return str(proposal), str(report), int(incident)
 
 
 def test_arabic_pages_show_arabic_text(i18n_cell: Cell) -> None:

@@ -317,6 +317,20 @@ class Clocks(_Model):
     rfi_answer: Duration = timedelta(hours=72)
 
 
+class Named(_Model):
+    """A charter-defined choice with its name in every cell language (de-escalation)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)
+    name: Text
+
+
+class Deescalation(_Model):
+    """`[deescalation]`: the incident categories and planned-activity types of the cell."""
+
+    categories: list[Named] = Field(default_factory=list)
+    activity_types: list[Named] = Field(default_factory=list)
+
+
 class LineChecks(_Model):
     times: list[HHMM] = Field(min_length=1)
     timezone: TimeZone
@@ -387,9 +401,14 @@ class Charter(_Model):
     understandings: list[Understanding] = Field(default_factory=list)
     rounds: list[Round] = Field(default_factory=list)
     roles: dict[Role, list[Permission]] = Field(default_factory=dict)
+    deescalation: Deescalation = Field(default_factory=Deescalation)
 
     def _texts(self) -> Iterator[tuple[Loc, Text]]:
         yield ("mechanism", "name"), self.mechanism.name
+        for i, c in enumerate(self.deescalation.categories):
+            yield ("deescalation", "categories", i, "name"), c.name
+        for i, c in enumerate(self.deescalation.activity_types):
+            yield ("deescalation", "activity_types", i, "name"), c.name
         for i, p in enumerate(self.parties):
             yield ("parties", i, "name"), p.name
         for i, w in enumerate(self.workstreams):

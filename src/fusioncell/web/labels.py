@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fusioncell.commerce.kinds import LABELS as COMMERCE_LABELS
+from fusioncell.deesc.kinds import LABELS as DEESC_LABELS
 from fusioncell.duty.kinds import LABELS as DUTY_LABELS
 from fusioncell.errors import N_
+from fusioncell.intel.kinds import LABELS as INTEL_LABELS
 
 KIND_LABELS: dict[str, str] = {
     "charter.adopted": N_("Charter adopted"),
@@ -33,6 +36,9 @@ KIND_LABELS: dict[str, str] = {
     "line.check.answered": N_("Line check answered"),
     "line.status.declared": N_("Line suspended or resumed"),
     **DUTY_LABELS,
+    **COMMERCE_LABELS,
+    **INTEL_LABELS,
+    **DEESC_LABELS,
 }
 
 ROLE_LABELS: dict[str, str] = {
