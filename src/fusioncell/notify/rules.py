@@ -26,6 +26,8 @@ from fusioncell.authz import Role
 from fusioncell.charter.schema import Charter
 from fusioncell.clock import parse_rfc3339
 from fusioncell.deadlines.projector import MISSED, NOTIFIED, items_of
+from fusioncell.deesc import kinds as deesc_kinds
+from fusioncell.deesc.tables import deesc_conflicts
 from fusioncell.duty.queries import on_duty
 from fusioncell.errors import Invalid
 from fusioncell.ledger.entry import SYSTEM_MEMBER
@@ -40,6 +42,8 @@ from fusioncell.notify.prefs import LEVELS
 LINE_CHECK_SENT = line_kinds.SENT
 LINE_CHECK_REQUESTED = line_kinds.REQUESTED
 LINE_STATUS = line_kinds.DECLARED
+ACTIVITY = deesc_kinds.ACTIVITY
+CONFLICT_URGENCY = "IMMEDIATE"
 FALLBACK_URGENCY = "IMMEDIATE"  # a deadline item whose refs name no urgency
 
 
@@ -219,6 +223,27 @@ def _line_status(conn: Connection, ctx: Context, e: Entry) -> list[Notice]:
     ]
 
 
+_CONFLICTS = (
+    select(deesc_conflicts.c.with_kind, deesc_conflicts.c.with_ref)
+    .where(deesc_conflicts.c.activity == bindparam("idx"))
+    .order_by(deesc_conflicts.c.with_kind, deesc_conflicts.c.with_ref)
+)
+
+
+def _activity(conn: Connection, ctx: Context, e: Entry) -> list[Notice]:
+    """A planned activity that conflicts with an agreed zone or another party's activity:
+    every party is told (the projector recorded the conflicts with the entry)."""
+    found = [{"with": k, "ref": r} for k, r in conn.execute(_CONFLICTS, {"idx": e.idx})]
+    if not found:
+        return []
+    item = {"what": "conflict", "activity": e.idx, "party": e.party, "time": e.time}
+    item["conflicts"] = found
+    return [
+        Notice(m.member, m.party, CONFLICT_URGENCY, item)
+        for m in members(conn, e.idx, e.visibility)
+    ]
+
+
 RULES: dict[str, Rule] = {
     POSTED: _posted,
     MISSED: _missed,
@@ -226,6 +251,7 @@ RULES: dict[str, Rule] = {
     LINE_CHECK_SENT: _line_check,
     LINE_CHECK_REQUESTED: _line_check,
     LINE_STATUS: _line_status,
+    ACTIVITY: _activity,
 }
 KINDS = frozenset(RULES)
 

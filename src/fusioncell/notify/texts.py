@@ -34,6 +34,7 @@ SUBJECTS = {
     rules.LINE_CHECK_SENT: N_("Line check: answer now"),
     rules.LINE_CHECK_REQUESTED: N_("Line check: answer now"),
     rules.LINE_STATUS: N_("Line status declared by %(party)s"),
+    rules.ACTIVITY: N_("Conflict: a planned activity of %(party)s"),
 }
 STATES = {line_kinds.SUSPENDED: N_("suspended"), line_kinds.RESUMED: N_("resumed")}
 GENERIC_SUBJECT = N_("Notification from the cell")
@@ -179,6 +180,8 @@ def _line_status_lines(say: _Say, it: dict[str, Any], with_text: bool) -> list[s
 
 def _link(base: str, items: list[dict[str, Any]]) -> str:
     for it in items:
+        if it.get("what") == "conflict" and isinstance(it.get("activity"), int):
+            return f"{base}/deesc/items/{it['activity']}"
         refs = _obj(it.get("refs")) or it
         thread, message = refs.get("thread"), refs.get("message")
         if isinstance(thread, str) and isinstance(message, int):
@@ -216,6 +219,16 @@ def describe(
             )
         elif what == "line_status":
             words.lines += _line_status_lines(say, it, with_text)
+        elif what == "conflict":
+            words.lines.append(
+                say(
+                    N_(
+                        "%(party)s notified a planned activity that conflicts with an agreed "
+                        "zone or with another party's activity."
+                    ),
+                    party=say.party(it.get("party")),
+                )
+            )
     root = (base if base is not None else cell.settings.notify_base_url).rstrip("/")
     words.link = _link(root, items)
     return words

@@ -1,0 +1,47 @@
+"""A planned activity that conflicts with an agreed zone is notified to every party."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from fusioncell.authz import Role
+from fusioncell.cell import Cell
+from fusioncell.deesc import kinds, zones
+from fusioncell.identity.accounts import do_add_member
+from fusioncell.notify.tables import notify_outbox
+from fusioncell.notify.texts import describe
+from fusioncell.notify.worker import Notifier
+from tests.deesc.conftest import MakeMember
+from tests.deesc.test_deesc import BUFFER, INSIDE, OUTSIDE, notify, zone_doc
+
+
+def test_a_conflict_is_notified_to_every_party(cell: Cell, member: MakeMember) -> None:
+    for party, name, role in [
+        ("IL", "il-liaison", Role.LIAISON_OFFICER),
+        ("IL", "il-duty", Role.DUTY_OFFICER),
+        ("SY", "sy-liaison", Role.LIAISON_OFFICER),
+        ("US", "us-sup", Role.SUPERVISOR),
+    ]:
+        do_add_member(cell, party, name, role)
+    zones.load(cell, zone_doc("buffer", BUFFER), kinds.AGREED)
+    il = member("IL", "il-liaison")
+    quiet = notify(il, OUTSIDE, 80, 82)  # no conflict: nobody is told
+    clash = notify(il, INSIDE, 80, 82)
+    Notifier(cell).enqueue()
+    with cell.engine.connect() as c:
+        rows = c.execute(
+            select(notify_outbox.c.entry_idx, notify_outbox.c.recipient, notify_outbox.c.payload)
+            .where(notify_outbox.c.kind == kinds.ACTIVITY, notify_outbox.c.channel == "web")
+            .order_by(notify_outbox.c.recipient)
+        ).all()
+        assert {r.entry_idx for r in rows} == {clash} and quiet != clash
+        # every member of every party but the author, IMMEDIATE
+        assert [r.recipient for r in rows] == ["il-duty", "sy-liaison", "us-sup"]
+        item = json.loads(rows[0].payload)["items"][0]
+        assert item["conflicts"] == [{"with": "zone", "ref": "buffer"}]
+        words = describe(cell, c, kinds.ACTIVITY, "IMMEDIATE", [item], "en", "UTC", with_text=False)
+    assert words.subject == "Conflict: a planned activity of \u2068Israel\u2069"
+    assert "conflicts with an agreed zone" in words.lines[0]
+    assert words.link.endswith(f"/deesc/items/{clash}")
