@@ -41,9 +41,9 @@ from fusioncell.deadlines.api import CANCELLED, MET, close_deadline, escalation_
 from fusioncell.errors import N_, Conflict, Forbidden, Invalid, NotFound
 from fusioncell.ledger.entry import Entry
 from fusioncell.ledger.tables import log_members
+from fusioncell.messaging.attachments import check_attachment
 from fusioncell.messaging.kinds import Attachment
 from fusioncell.messaging.projector import addressed, column, split
-from fusioncell.messaging.tables import cell_attachments, cell_message_files, cell_threads
 from fusioncell.projector import CharterProjector
 
 INTEREST_CLOCK = "commerce.interest"  # a counterparty owes its interest in a proposal
@@ -71,6 +71,16 @@ def counterparties(charter: Charter, parties: list[str], proposer: str) -> list[
 def latest_interest(conn: Connection, proposal: str) -> dict[str, str]:
     """Each party's latest stated level of interest."""
     return {r.party: r.level for r in conn.execute(_LATEST_INTEREST, {"pid": proposal})}
+
+
+def _in_a_proposal(conn: Connection, sha256: str, party: str) -> bool:
+    found = conn.execute(
+        select(commerce_documents.c.proposal)
+        .join(commerce_proposals, commerce_proposals.c.id == commerce_documents.c.proposal)
+        .where(commerce_documents.c.sha256 == sha256, names(commerce_proposals.c.parties, party))
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 class CommerceProjector(CharterProjector):
@@ -233,44 +243,10 @@ class CommerceProjector(CharterProjector):
 
     @staticmethod
     def _check_documents(conn: Connection, docs: tuple[Attachment, ...], party: str) -> None:
-        """A document must have been uploaded, as described, and be the author's party's to
-        share: uploaded by it, or already in a thread or proposal it is a party of.
-        Otherwise a known hash would pull another party's file into a proposal."""
+        """As the cell's attachments, a document already in a proposal of the party counts
+        as the party's to share."""
         for a in docs:
-            row = conn.execute(
-                select(
-                    cell_attachments.c.size, cell_attachments.c.type, cell_attachments.c.party
-                ).where(cell_attachments.c.sha256 == a.sha256)
-            ).first()
-            if row is not None and row.party != party:
-                in_thread = conn.execute(
-                    select(cell_message_files.c.message)
-                    .join(cell_threads, cell_threads.c.id == cell_message_files.c.thread)
-                    .where(
-                        cell_message_files.c.sha256 == a.sha256,
-                        names(cell_threads.c.parties, party),
-                    )
-                    .limit(1)
-                ).first()
-                in_proposal = conn.execute(
-                    select(commerce_documents.c.proposal)
-                    .join(
-                        commerce_proposals, commerce_proposals.c.id == commerce_documents.c.proposal
-                    )
-                    .where(
-                        commerce_documents.c.sha256 == a.sha256,
-                        names(commerce_proposals.c.parties, party),
-                    )
-                    .limit(1)
-                ).first()
-                if in_thread is None and in_proposal is None:
-                    row = None
-            if row is None:
-                raise NotFound(N_("no uploaded file with sha256 %(sha)s"), sha=a.sha256)
-            if row.size != a.size or row.type != a.type:
-                raise Invalid(
-                    N_("attachment %(name)s: size or type differs from the upload"), name=a.name
-                )
+            check_attachment(conn, a, party, _in_a_proposal)
 
     # ---- interest and stages -------------------------------------------------------------
 

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import puremagic
-from sqlalchemy import exists, insert, select
+from sqlalchemy import Connection, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from fusioncell.authz import Principal
-from fusioncell.authz.visibility import readable
+from fusioncell.authz.visibility import names, readable
 from fusioncell.cell import Cell
 from fusioncell.clock import rfc3339
 from fusioncell.db import reading, transaction
 from fusioncell.errors import N_, Invalid, NotFound, TooLarge, Unsupported
+from fusioncell.messaging.kinds import Attachment
 from fusioncell.messaging.tables import cell_attachments, cell_message_files, cell_threads
 
 NO_FILE = N_("no such file")
@@ -119,3 +121,36 @@ def download(cell: Cell, who: Principal, sha256: str) -> tuple[bytes, str]:
             if not found:
                 raise NotFound(NO_FILE)
     return bytes(row.data), str(row.type)
+
+
+# Another place a file may already be shared with a party (a proposal, say): given the file's
+# sha256 and the party, is it there?
+SharedElsewhere = Callable[[Connection, str, str], bool]
+
+
+def check_attachment(
+    conn: Connection, a: Attachment, party: str, elsewhere: SharedElsewhere | None = None
+) -> None:
+    """A file named in a signed body must have been uploaded, as described, and be the
+    author's party's to share: its party uploaded it, or it is already in a thread of that
+    party (or, for the caller, `elsewhere`). Otherwise a known hash would let anyone pull
+    another party's file into their own thread or proposal. Run in the append's
+    transaction, by the projectors."""
+    row = conn.execute(
+        select(cell_attachments.c.size, cell_attachments.c.type, cell_attachments.c.party).where(
+            cell_attachments.c.sha256 == a.sha256
+        )
+    ).first()
+    if row is not None and row.party != party:
+        in_thread = conn.execute(
+            select(cell_message_files.c.message)
+            .join(cell_threads, cell_threads.c.id == cell_message_files.c.thread)
+            .where(cell_message_files.c.sha256 == a.sha256, names(cell_threads.c.parties, party))
+            .limit(1)
+        ).first()
+        if in_thread is None and not (elsewhere is not None and elsewhere(conn, a.sha256, party)):
+            row = None
+    if row is None:
+        raise NotFound(N_("no uploaded file with sha256 %(sha)s"), sha=a.sha256)
+    if row.size != a.size or row.type != a.type:
+        raise Invalid(N_("attachment %(name)s: size or type differs from the upload"), name=a.name)

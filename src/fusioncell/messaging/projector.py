@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from fusioncell.authz.visibility import names
 from fusioncell.charter.schema import Charter
 from fusioncell.clock import parse_rfc3339, rfc3339
 from fusioncell.deadlines.api import (
@@ -30,9 +29,9 @@ from fusioncell.deadlines.api import (
 from fusioncell.errors import N_, Conflict, Forbidden, Invalid, NotFound
 from fusioncell.ledger.entry import Entry
 from fusioncell.messaging import kinds
+from fusioncell.messaging.attachments import check_attachment
 from fusioncell.messaging.tables import (
     cell_acks,
-    cell_attachments,
     cell_message_files,
     cell_messages,
     cell_threads,
@@ -179,7 +178,7 @@ class CellProjector(CharterProjector):
                 raise NotFound(N_("the message replied to is not in this thread"))
         parties = split(thread.parties)
         for a in m.attachments:
-            CellProjector._check_file(conn, a, st.author.party, charter)
+            check_attachment(conn, a, st.author.party)
         level = charter.urgency(m.urgency)
         owed = addressed(charter, parties, st.author.party) if level.requires_ack else []
         due = parse_rfc3339(entry.time) + timedelta(seconds=level.ack_within.total_seconds())
@@ -231,35 +230,6 @@ class CellProjector(CharterProjector):
                 due=due,
                 plan=escalation_plan(charter, level, p, due),
                 idx=entry.index,
-            )
-
-    @staticmethod
-    def _check_file(conn: Connection, a: kinds.Attachment, party: str, charter: Charter) -> None:
-        """A file must have been uploaded, as described, and be the author's to share: its
-        party uploaded it, or it is already in a thread of that party. Otherwise a known
-        hash would let anyone pull another party's file into their own thread."""
-        row = conn.execute(
-            select(
-                cell_attachments.c.size, cell_attachments.c.type, cell_attachments.c.party
-            ).where(cell_attachments.c.sha256 == a.sha256)
-        ).first()
-        if row is not None and row.party != party:
-            shared = conn.execute(
-                select(cell_message_files.c.message)
-                .join(cell_threads, cell_threads.c.id == cell_message_files.c.thread)
-                .where(
-                    cell_message_files.c.sha256 == a.sha256,
-                    names(cell_threads.c.parties, party),
-                )
-                .limit(1)
-            ).first()
-            if shared is None:
-                row = None
-        if row is None:
-            raise NotFound(N_("no uploaded file with sha256 %(sha)s"), sha=a.sha256)
-        if row.size != a.size or row.type != a.type:
-            raise Invalid(
-                N_("attachment %(name)s: size or type differs from the upload"), name=a.name
             )
 
     def _on_message(self, conn: Connection, entry: Entry, op: kinds.OnMessage, thread: Any) -> None:
