@@ -250,7 +250,7 @@ def test_authors_and_visibility(http: TestClient, cell: Cell, sy, enroll) -> Non
     p = sy.client.sign("note.posted", "t-1", ["IL", "US"], {"text": "x"})
     expect(post(http, sy.token, p), 403, "visibility")
     p = sy.client.sign("note.posted", "t-1", ["SY", "ZZ"], {"text": "x"})
-    expect(post(http, sy.token, p), 403, "unknown parties")
+    expect(post(http, sy.token, p), 400, "unknown parties")
     p = sy.client.sign("charter.adopted", "charter", ["IL", "SY", "US"], {"x": 1})
     expect(post(http, sy.token, p), 403, "charter")
     p = sy.client.sign("system.deadline.passed", "d-1", ["IL", "SY", "US"], {"x": 1})

@@ -108,6 +108,45 @@ def test_originator_control_on_widening(il: IntelClient, sy: IntelClient, us: In
     ]
 
 
+def test_a_widened_release_carries_the_version_the_new_party_can_verify(
+    il: IntelClient, sy: IntelClient
+) -> None:
+    issued = issue(il, "convoy-005", ["IL", "US"])
+    il.correct(
+        "convoy-005",
+        title="Convoy near the line",
+        summary="Four trucks, not three.",
+        body="Full detail, corrected: four trucks.",
+        lang="en",
+        window=(at(-6), at(-1)),
+        grading="B1",
+    )
+    full = il.body("convoy-005")
+    v = full["versions"][-1]
+    content = {k: v[k] for k in ("title", "summary", "body", "lang", "window")}
+    content["grading"] = {"source": "B", "info": 1}
+
+    def widen(version: int, text: dict[str, Any]) -> Any:
+        body = {"report": "convoy-005", "releasability": ALL, "version": version, "content": text}
+        return il.post(kinds.WIDENED, "intel/convoy-005", ALL, body)
+
+    # Only the current version, exactly as signed, may be released: nothing else is written.
+    assert "current version is 2" in refused(409, widen, 1, content)
+    assert "exactly" in refused(400, widen, 2, content | {"body": "Something else."})
+    refused(400, widen, 2, {**content, "report": "convoy-005"})
+    refused(404, sy.report, "convoy-005")
+    got = widen(2, content)
+    # SY cannot read the entries written before it was released to ...
+    size = sy.checkpoint()[0].size
+    seen = {e["index"]: e for e in sy.entries(issued, size)}
+    assert seen[issued]["body"] is None
+    # ... but the widening itself, signed by IL, gives it the corrected text to verify.
+    body = seen[got.index]["body"]
+    assert body["version"] == 2
+    assert body["content"]["body"] == "Full detail, corrected: four trucks."
+    assert sy.body("convoy-005")["versions"][-1]["body"] == body["content"]["body"]
+
+
 def test_corrections_are_new_versions(il: IntelClient, sy: IntelClient, us: IntelClient) -> None:
     issue(il, "convoy-005", ALL)
     il.correct(
@@ -283,8 +322,8 @@ BOWTIE = [[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]
         ({"grading": "A7"}, 400, "1 to 6"),
         ({"grading": "A0"}, 400, "1 to 6"),
         ({"grading": "a1"}, 400, "A to F"),
-        # The log itself refuses a visibility naming an unknown party, before any projector.
-        ({"releasability": ["IL", "US", "XX"]}, 403, "unknown parties XX"),
+        # The log itself refuses a visibility naming an unknown party (bad input: 400).
+        ({"releasability": ["IL", "US", "XX"]}, 400, "unknown parties XX"),
         ({"releasability": ["US", "IL"]}, 400, "sorted"),
         ({"releasability": ["IL"]}, 400, "supervisor"),
         ({"releasability": ["SY", "US"]}, 403, "author's party IL"),

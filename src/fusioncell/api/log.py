@@ -77,6 +77,10 @@ async def append(request: Request, who: Writer) -> JSONResponse:
     except EncodingError as exc:
         raise Invalid(str(exc)) from exc
     check_author(who, sub.statement)
+    # Bad input, not a refusal: the trust chain would refuse it too, but as a 403.
+    unknown = set(sub.statement.visibility) - set(cell.charter.codes)
+    if unknown:
+        raise Invalid(f"visibility names unknown parties {', '.join(sorted(unknown))}")
     ledger = cell.ledger
     if not ledger.ring_loaded:
         await run_in_threadpool(ledger.ring_snapshot)  # once per process: a database read

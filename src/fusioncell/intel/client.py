@@ -159,9 +159,20 @@ class IntelClient(MemberClient):
         )
 
     def widen(self, report: str, releasability: list[str]) -> Receipt:
-        """The originator's signed consent to release the full report more widely."""
+        """The originator's signed consent to release the full report more widely, carrying
+        the current version so that the parties newly released to can verify it."""
+        full = self.body(report)
+        v = full["versions"][-1]
+        content = {k: v[k] for k in ("title", "summary", "body", "lang", "window")}
+        content["grading"] = {"source": v["grading"]["source"], "info": v["grading"]["info"]}
+        for k in ("places", "attachments"):
+            if v[k]:
+                content[k] = v[k]
         return self._on_report(
-            kinds.WIDENED, report, releasability, {"releasability": releasability}
+            kinds.WIDENED,
+            report,
+            releasability,
+            {"releasability": releasability, "version": full["version"], "content": content},
         )
 
     def assess(self, report: str, assessment: str, grading: str, text: str, lang: str) -> Receipt:

@@ -9,7 +9,10 @@ is released to, so a party outside them cannot read it in the log or anywhere el
     intel.report.corrected  {report, title, summary, body, lang, window, grading,
                              places?, attachments?}                       a new version
     intel.summary.released  {report, title, text, lang, withheld: true}    the tear line
-    intel.release.widened   {report, releasability}                     originator only
+    intel.release.widened   {report, releasability, version, content}   originator only;
+                            content is the current version's text exactly as issued or
+                            corrected (title ... attachments, without report), so a party
+                            released to later can verify in the log what it was given
     intel.report.assessed   {report, assessment, grading, text, lang}     another party
     intel.rfi.requested     {rfi, to, text, lang, urgency?, due?}
     intel.rfi.answered      {rfi, report}
@@ -215,6 +218,8 @@ class Summary:
 class Widened:
     report: str
     releasability: tuple[str, ...]
+    version: int
+    content: Content
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,8 +294,19 @@ def _summary(body: dict[str, Any], charter: Charter) -> Summary:
 
 
 def _widened(body: dict[str, Any], charter: Charter) -> Widened:
-    check_fields(body, {"report", "releasability"})
-    return Widened(check_id(body["report"]), check_releasability(body["releasability"], charter))
+    check_fields(body, {"report", "releasability", "version", "content"})
+    report = check_id(body["report"])
+    version, content = body["version"], body["content"]
+    if type(version) is not int or version < 1:
+        raise Invalid(N_("version is the number of the report's current version"))
+    if not isinstance(content, dict) or "report" in content:
+        raise Invalid(N_("content is the current version's text, as issued or corrected"))
+    return Widened(
+        report,
+        check_releasability(body["releasability"], charter),
+        version,
+        _content({**content, "report": report}, charter, _CONTENT),
+    )
 
 
 def _assessed(body: dict[str, Any], charter: Charter) -> Assessed:

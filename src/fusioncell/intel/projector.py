@@ -245,12 +245,51 @@ class IntelProjector(CharterProjector):
                 N_("a release is only widened: name every party released to, and at least one more")
             )
         self._same_visibility(entry, w.releasability, "the new releasability")
+        # The parties newly released to cannot read the earlier entries (their visibility is
+        # fixed when written), so this entry carries the version they are given, and it must
+        # be exactly the current one: what they verify in the log is what they are shown.
+        if w.version != int(report.version):
+            raise Conflict(
+                N_("the release names version %(v)s; the report's current version is %(n)s"),
+                v=w.version,
+                n=int(report.version),
+            )
+        current = conn.execute(
+            select(intel_versions).where(intel_versions.c.idx == report.current_idx)
+        ).one()
+        if self._content_of(current) != self._content_of(w.content):
+            raise Invalid(N_("the widened content must be exactly the report's current version"))
         conn.execute(
             update(intel_reports)
             .where(intel_reports.c.id == w.report)
             .values(releasability=column(w.releasability))
         )
         self._release(conn, entry, w.report, "widened", w.releasability)
+
+    @staticmethod
+    def _content_of(v: Any) -> tuple[Any, ...]:
+        """A version's text, from its row or from a parsed body, in one comparable form."""
+        if isinstance(v, kinds.Content):
+            return (
+                v.title,
+                v.summary,
+                v.body,
+                v.lang,
+                v.window,
+                (v.grading.source, v.grading.info),
+                json.dumps(list(v.places), sort_keys=True),
+                json.dumps([a.to_json() for a in v.attachments], sort_keys=True),
+            )
+        return (
+            v.title,
+            v.summary,
+            v.body,
+            v.lang,
+            (v.window_start, v.window_end),
+            (v.source, int(v.info)),
+            json.dumps(json.loads(v.places), sort_keys=True),
+            json.dumps(json.loads(v.attachments), sort_keys=True),
+        )
 
     def _assess(self, conn: Connection, entry: Entry, a: kinds.Assessed, report: Any) -> None:
         st = entry.statement

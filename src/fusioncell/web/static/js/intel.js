@@ -58,7 +58,7 @@ function signed(form, build) {
     const button = form.querySelector("button[type=submit]");
     let parts;
     try {
-      parts = build(form.elements);
+      parts = await build(form.elements);
     } catch (err) {
       report(say("refused"), { failed: true, detail: err.message });
       return;
@@ -152,9 +152,18 @@ function reportForms(article) {
   if (correct) signed(correct, (el) => ({ writes: [[CORRECTED, subject, rel, content(el, id)]] }));
   const widen = document.getElementById("intel-widen");
   if (widen) {
-    signed(widen, () => {
+    // The release carries the current version, exactly as signed, so that the parties
+    // newly released to can verify in the log what they are given (docs/intelligence.md).
+    signed(widen, async () => {
       const to = sorted([...rel, ...checked(widen)]);
-      return { writes: [[WIDENED, subject, to, { report: id, releasability: to }]] };
+      const r = await fetch(`/api/v1/intel/reports/${id}/body`, { headers: { Accept: "application/json" } });
+      if (!r.ok) throw new Error((await r.json().catch(() => ({}))).detail || r.statusText);
+      const full = await r.json();
+      const v = full.versions[full.versions.length - 1];
+      const content = { title: v.title, summary: v.summary, body: v.body, lang: v.lang, window: v.window, grading: { source: v.grading.source, info: v.grading.info } };
+      if (v.places.length) content.places = v.places;
+      if (v.attachments.length) content.attachments = v.attachments;
+      return { writes: [[WIDENED, subject, to, { report: id, releasability: to, version: full.version, content }]] };
     });
   }
   const tear = document.getElementById("intel-tearline");
