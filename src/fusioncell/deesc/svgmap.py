@@ -162,7 +162,7 @@ def render(layers: list[Layer], label: str) -> Markup:
         _shape(frame, layer) for layer in sorted(layers, key=lambda x: order.get(x.what, 3))
     )
     return Markup(
-        '<svg xmlns="http://www.w3.org/2000/svg" id="deesc-svg" role="img" viewBox="0 0 {w} {h}"'
+        '<svg xmlns="http://www.w3.org/2000/svg" id="deesc-svg" role="group" viewBox="0 0 {w} {h}"'
         ' width="100%" aria-label="{label}" data-bounds="{b}">'
         '<rect width="{w}" height="{h}" fill="#f4f1ea" stroke="#999999"/>{shapes}'
         '<text x="4" y="{hb}" font-size="11" fill="#555555" direction="ltr">{sw}</text>'

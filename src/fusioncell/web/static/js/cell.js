@@ -904,6 +904,51 @@ class LiveSection {
   }
 }
 
+/**
+ * A page that declares data-live on <main> (kind prefixes; data-live-subject: the subjects
+ * it shows, else every entry of those kinds): drawn again when such an entry arrives from
+ * someone else. Its forms are bound to what it shows, so the whole page is loaded again;
+ * while the reader is writing in a form, a notice offers the reload instead.
+ */
+class LivePage {
+  constructor(main) {
+    this.kinds = main.dataset.live.split(/\s+/).filter(Boolean);
+    this.subjects = (main.dataset.liveSubject || "").split(/\s+/).filter(Boolean);
+    this.timer = null;
+    this.dirty = false;
+    main.addEventListener("input", (ev) => {
+      if (ev.target.closest("form")) this.dirty = true;
+    });
+    this.notice = document.getElementById("live-notice");
+    this.notice?.querySelector("button")?.addEventListener("click", () => window.location.reload());
+  }
+
+  concerns(f) {
+    if (!this.kinds.some((k) => f.kind.startsWith(k))) return false;
+    if (!this.subjects.length) return true;
+    if (DEADLINE_KINDS.has(f.kind)) {
+      return (f.body.items || []).some((item) => this.subjects.includes(item.subject));
+    }
+    return this.subjects.includes(f.subject);
+  }
+
+  onEntry(f) {
+    // One's own writes reload the page from the form that made them.
+    if (f.member === document.body.dataset.member || !this.concerns(f)) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.update(), 300);
+  }
+
+  update() {
+    const typing = document.activeElement?.closest("main form") && document.activeElement.matches("input, textarea, select");
+    if (this.dirty || typing) {
+      if (this.notice) this.notice.hidden = false;
+      return;
+    }
+    window.location.reload();
+  }
+}
+
 class Unread {
   constructor(el) {
     this.el = el;
@@ -967,7 +1012,10 @@ function main() {
     .map((id) => document.getElementById(id))
     .filter(Boolean)
     .map((el) => new LiveSection(el));
+  const mainEl = document.getElementById("main");
+  const live = mainEl?.dataset.live ? new LivePage(mainEl) : null;
   const stream = new Stream(size > 0 ? size - 1 : null, (f) => {
+    live?.onEntry(f);
     board?.soon(); // any entry may open, close or breach a clock
     if (!f.kind.startsWith("cell.")) for (const s of elsewhere) s.soon();
     if (DEADLINE_KINDS.has(f.kind)) {
