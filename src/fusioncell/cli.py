@@ -423,23 +423,51 @@ def log_export(
 
 @log_app.command("verify")
 def log_verify(
-    directory: Annotated[
-        Path, typer.Argument(help="An export folder.", exists=True, file_okay=False)
+    path: Annotated[
+        Path,
+        typer.Argument(help="An export folder, or an evidence bundle (a JSON file).", exists=True),
     ],
     workers: Annotated[int | None, typer.Option(help="Processes (default: every core).")] = None,
 ) -> None:
-    """Check an export; exit 1 naming the first entry that fails."""
+    """Check an export or an evidence bundle; exit 1 naming the first entry that fails."""
     from fusioncell.ledger.verify import VerifyError, verify_dir
 
+    if path.is_file():
+        _verify_bundle_file(path)
+        return
     try:
         with _progress("verify") as progress:
-            report = verify_dir(directory, workers=workers, progress=progress)
+            report = verify_dir(path, workers=workers, progress=progress)
     except VerifyError as exc:
         err.print(f"[bold red]FAILED[/] {exc}", highlight=False)
         raise typer.Exit(1) from None
     out.print(
         f"[bold green]OK[/] {report.origin}: {report.size} entries "
         f"({report.visible} readable, {report.hidden} hidden, all hashes checked); "
+        f"cosigned by: {', '.join(report.cosigned_by) or 'no registered witness'}",
+        highlight=False,
+    )
+
+
+def _verify_bundle_file(path: Path) -> None:
+    import json
+
+    from fusioncell.ledger.bundle import verify_bundle
+    from fusioncell.ledger.verify import VerifyError
+
+    try:
+        data = json.loads(path.read_bytes())
+        report = verify_bundle(data)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        err.print(f"[bold red]FAILED[/] bundle: cannot read {path}: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    except VerifyError as exc:
+        err.print(f"[bold red]FAILED[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(
+        f"[bold green]OK[/] {report.origin}: evidence bundle of {report.entries} entries "
+        f"({report.readable} readable) included in the checkpoint of size {report.size}; "
+        f"about entries {', '.join(map(str, report.indices))}; "
         f"cosigned by: {', '.join(report.cosigned_by) or 'no registered witness'}",
         highlight=False,
     )
