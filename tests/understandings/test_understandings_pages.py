@@ -1,0 +1,80 @@
+"""The understandings pages rendered by the app (no browser), in every language: the list,
+one understanding with its history, milestones, chart, reports and links, the forms
+offered only to those the log would accept, and one 404 for unknown and malformed ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fusioncell.authz import Role
+from fusioncell.web import i18n
+from tests.understandings.conftest import MakeMember
+from tests.understandings.test_understandings import thread
+
+HALT = "halt-military-activity"
+AR_REASON = "لم يتوقف النشاط العسكري بعد."
+
+
+def page(http: Any, who: Any, path: str, lang: str = "en", status: int = 200) -> str:
+    http.cookies.set("fc_lang", lang)
+    r = http.get(path, headers=who.headers)
+    assert r.status_code == status, (path, r.text[:500])
+    return str(r.text)
+
+
+@pytest.mark.parametrize("lang", i18n.LOCALES)
+def test_list_and_understanding_pages(member: MakeMember, http: Any, lang: str) -> None:
+    us = member("US", "us-supervisor", Role.SUPERVISOR)
+    il = member("IL", "il-head", Role.HEAD_OF_DELEGATION)
+    sy = member("SY", "sy-head", Role.HEAD_OF_DELEGATION)
+    il_liaison = member("IL", "il-liaison")
+    hidden = thread(sy, "sy-us-thread", ["SY", "US"])
+    shared = thread(sy, "shared-thread", ["IL", "SY", "US"])
+    us.set_timeline(HALT, "2026-11-26", "2027-02-28", "Paris.", "en")
+    sy.set_status(HALT, "disputed", AR_REASON, "ar", [shared, hidden])
+    mid, _ = us.set_milestone(HALT, "وقف القصف", "ar", "2027-01-15T09:00:00Z", ["IL"])
+    us.verify_report(HALT, "concerns", "Shelling reported.", "en", [shared])
+    sy.link(HALT, hidden, "سري", "ar")
+    il.link(HALT, shared, "שרשור משותף", "he")
+
+    listing = page(http, il, "/understandings", lang)
+    assert 'data-understanding="halt-military-activity" data-status="disputed"' in listing
+    assert listing.count("data-understanding=") == 8
+    assert '<bdi lang="ar" dir="rtl">وقف القصف</bdi>' in listing  # the next milestone
+    assert 'id="understandings-record-form"' in listing  # a head records a stated one
+    assert 'value="joint"' not in listing
+    sup_list = page(http, us, "/understandings", lang)
+    assert 'value="joint"' in sup_list
+
+    html = page(http, il, f"/understandings/{HALT}", lang)
+    assert f'<bdi lang="ar" dir="rtl">{AR_REASON}</bdi>' in html
+    assert f'href="/cell/t/shared-thread" data-entry="{shared}"' in html
+    assert f'<span data-entry="{hidden}">' in html  # cited, not described, to IL
+    assert 'id="understanding-timeline"' in html and f'data-milestone="{mid}"' in html
+    assert 'class="tl-row tl-open"' in html
+    assert 'direction="rtl"' in html  # the Arabic title runs right to left in the chart
+    assert "style=" not in html  # the CSP allows no inline style
+    assert 'id="understanding-status-form"' in html  # IL is bound: its head stewards
+    assert 'id="understanding-verify-form"' not in html
+    assert "سري" not in html and f'<li data-entry="{hidden}">' not in html
+    assert '<bdi lang="he" dir="rtl">שרשור משותף</bdi>' in html
+    assert 'data-dir="rtl"' in html if lang in ("ar", "he") else 'data-dir="ltr"' in html
+
+    sup = page(http, us, f"/understandings/{HALT}", lang)
+    assert 'id="understanding-verify-form"' in sup and "سري" in sup
+    liaison = page(http, il_liaison, f"/understandings/{HALT}", lang)
+    assert 'id="understanding-status-form"' not in liaison
+    assert 'id="understanding-link-form"' in liaison
+    assert 'class="milestone-met-form"' not in liaison
+
+    page(http, il, "/understandings/no-such-one", lang, 404)
+    page(http, il, "/understandings/BAD!", lang, 404)
+
+
+def test_an_auditor_reads_but_is_offered_no_form(member: MakeMember, http: Any) -> None:
+    aud = member("IL", "il-aud", Role.AUDITOR)
+    html = page(http, aud, f"/understandings/{HALT}")
+    assert "<form" not in html.split('id="understandings"', 1)[1].split("</main>")[0]
+    assert 'id="understandings-record-form"' not in page(http, aud, "/understandings")
