@@ -1,0 +1,1 @@
+"""Search across the record in Arabic, Hebrew and English (docs/search.md)."""

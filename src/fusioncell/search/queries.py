@@ -1,0 +1,316 @@
+"""Searching the record as a member sees it, in any of the cell's languages.
+
+A query is parsed here, never handed to a database's query language: its words are
+normalised exactly as the index was (fusioncell.search.normalize) and each term is quoted
+by us, so quotes, `*`, NEAR, AND/OR, parentheses and colons are only ever words or
+nothing. Words are ANDed; "a quoted phrase" matches its terms in order; the last word, if
+the query does not end with a space or a quote, also matches as a prefix. Ranked by bm25
+(SQLite FTS5) or ts_rank (PostgreSQL).
+
+Every query filters by the reader's party inside the match (the rows carry the entries'
+visibility), and the total is counted after that filter: what a party may not read is
+never a result, never a count, never a page of results.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from fusioncell.authz import Principal
+from fusioncell.cell import Cell
+from fusioncell.db import reading
+from fusioncell.errors import N_, Invalid
+from fusioncell.search import normalize as nz
+from fusioncell.search.projector import areas
+
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 12
+MIN_PREFIX = 2
+PAGE = 20
+MAX_PAGE = 50
+MAX_OFFSET = 1000
+COUNT_CAP = 1000  # a total beyond this is shown as "more than 1000"
+# Ranking reads at most this many matches, the newest: a word found in a hundred thousand
+# texts is ranked among its newest 2000, and the query's time stays bounded.
+CANDIDATES = 2000
+SNIPPET_WORDS = 40
+_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A parsed query: groups of terms that must all match (a group of two or more is a
+    phrase), and the prefixes the last word may also begin."""
+
+    groups: tuple[tuple[str, ...], ...]
+    prefixes: tuple[str, ...] = ()
+    terms: frozenset[str] = field(default_factory=frozenset)  # every term, for marking
+
+
+def _prefix_forms(word: str) -> tuple[str, ...]:
+    """What the index terms of a word being typed may begin with: its stem, and the word
+    with only its Arabic or Hebrew prefixes taken off (a stem may be cut shorter)."""
+    forms = [nz.stem(word)]
+    w = word
+    if any(nz._is_arabic(c) for c in w):
+        if w.startswith("و") and len(w) > 3:
+            w = w[1:]
+        for p in nz.AR_PREFIXES:
+            if w.startswith(p) and len(w) - len(p) >= nz.AR_MIN_STEM:
+                w = w[len(p) :]
+                break
+    elif any(nz._is_hebrew(c) for c in w):
+        w = nz._hebrew_once(w)
+    forms.append(w)
+    return tuple(dict.fromkeys(f for f in forms if len(f) >= MIN_PREFIX))
+
+
+def parse(raw: str) -> Query:
+    """Refuses (Invalid) a query that is too long or holds no word."""
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid(N_("the search is not valid text")) from None
+    if len(raw) > MAX_QUERY_CHARS:
+        raise Invalid(N_("a search is at most %(n)s characters"), n=MAX_QUERY_CHARS)
+    q = nz.ACRONYM.sub("", raw.translate(_QUOTES))
+    parts = q.split('"')
+    if len(parts) % 2 == 0:  # an unmatched quote: no phrases, only words
+        parts = [q.replace('"', " ")]
+    groups: list[tuple[str, ...]] = []
+    last_word: str | None = None
+    for i, part in enumerate(parts):
+        words = nz.words(part)
+        if i % 2:  # inside quotes
+            if words:
+                groups.append(tuple(nz.stem(w) for w in words))
+            last_word = None
+        else:
+            groups.extend((nz.stem(w),) for w in words)
+            last_word = words[-1] if words and not part[-1:].isspace() else None
+    groups = list(dict.fromkeys(groups))
+    if not groups:
+        raise Invalid(N_("the search holds no word to look for"))
+    if sum(len(g) for g in groups) > MAX_TERMS:
+        raise Invalid(N_("a search is at most %(n)s words"), n=MAX_TERMS)
+    prefixes: tuple[str, ...] = ()
+    if last_word is not None and len(groups[-1]) == 1:
+        prefixes = _prefix_forms(last_word)
+    return Query(
+        tuple(groups), prefixes, frozenset(t for g in groups for t in g) | frozenset(prefixes)
+    )
+
+
+# ---- the two databases' query languages, from parsed terms only ----------------------
+
+
+def _fts_term(t: str) -> str:
+    return '"' + t.replace('"', '""') + '"'
+
+
+def fts5_match(q: Query, party: str | None) -> str:
+    """An FTS5 MATCH expression: every term quoted, the party's filter in the match."""
+    parts = [_fts_term(" ".join(g)) for g in q.groups]
+    if q.prefixes:
+        alts = [parts.pop(), *(_fts_term(p) + "*" for p in q.prefixes)]
+        parts.append("(" + " OR ".join(alts) + ")")
+    expr = "terms : (" + " AND ".join(parts) + ")"
+    if party is not None:
+        expr += " AND visibility : " + _fts_term(party)
+    return expr
+
+
+def _ts_term(t: str) -> str:
+    return "'" + t.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsquery(q: Query) -> str:
+    """A tsquery literal: terms quoted, phrases with <->, prefixes with :*."""
+    parts = ["(" + " <-> ".join(_ts_term(t) for t in g) + ")" for g in q.groups]
+    if q.prefixes:
+        alts = [parts.pop(), *(_ts_term(p) + ":*" for p in q.prefixes)]
+        parts.append("(" + " | ".join(alts) + ")")
+    return " & ".join(parts)
+
+
+# ---- snippets ---------------------------------------------------------------------------
+
+
+def snippet(original: str, q: Query) -> list[dict[str, Any]]:
+    """A part of the original text around its first match, as segments; a segment is
+    marked where an original word's terms meet the query's. Marking works on the original
+    words (vocalised, with prefixes), never on normalised text mapped back."""
+    wanted = q.terms
+    prefixes = q.prefixes
+    words = nz.spans(original)
+
+    def hit(ts: list[str]) -> bool:
+        return any(t in wanted or any(t.startswith(p) for p in prefixes) for t in ts)
+
+    marks = [hit(ts) for _, _, ts in words]
+    first = marks.index(True) if True in marks else 0
+    lo = max(0, first - SNIPPET_WORDS // 4)
+    hi = min(len(words), lo + SNIPPET_WORDS)
+    if not words:
+        return [{"text": original[:300], "mark": False}]
+    start = 0 if lo == 0 else words[lo][0]
+    end = len(original) if hi == len(words) else words[hi - 1][1]
+    out: list[dict[str, Any]] = []
+    if lo > 0:
+        out.append({"text": "… ", "mark": False})
+    pos = start
+    for (s, e, _), m in zip(words[lo:hi], marks[lo:hi], strict=True):
+        if m:
+            if s > pos:
+                out.append({"text": original[pos:s], "mark": False})
+            out.append({"text": original[s:e], "mark": True})
+            pos = e
+    if end > pos:
+        out.append({"text": original[pos:end], "mark": False})
+    if hi < len(words):
+        out.append({"text": " …", "mark": False})
+    return out
+
+
+# ---- searching ---------------------------------------------------------------------------
+# The SQL below is assembled from fixed fragments only; every value (the match expression,
+# the filters, the party) is a bound parameter.
+
+_COLS = (
+    "r.id, r.idx, r.of_idx, r.source, r.area, r.kind, r.subject, r.field, r.link, r.lang, "
+    "r.party, r.member, r.time, r.withheld, r.text"
+)
+
+
+def _filters(area: str | None, lang: str | None, sees_all: bool) -> tuple[str, dict[str, Any]]:
+    sql, params = "", {}
+    if area:
+        sql += " AND r.area = :area"
+        params["area"] = area
+    if lang:
+        sql += " AND r.lang = :lang"
+        params["lang"] = lang
+    if sees_all:  # it found the text where it was first written
+        sql += " AND r.copy_of IS NULL"
+    return sql, params
+
+
+def _sqlite(
+    conn: Connection, q: Query, party: str | None, where: str, params: dict[str, Any], page: Any
+) -> tuple[Sequence[Any], int]:
+    base = (
+        "FROM search_fts JOIN search_rows r ON r.id = search_fts.rowid "
+        f"WHERE search_fts MATCH :m{where}"
+    )
+    params = {**params, "m": fts5_match(q, party), "k": CANDIDATES}
+    rows = conn.execute(
+        text(
+            f"SELECT {_COLS}, bm25(search_fts, 1.0, 0.0) AS score {base} "
+            f"AND r.id IN (SELECT r.id {base} ORDER BY r.id DESC LIMIT :k) "
+            "ORDER BY score, r.id DESC LIMIT :lim OFFSET :off"
+        ),
+        {**params, **page},
+    ).all()
+    total = conn.execute(
+        text(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT :cap)"),  # noqa: S608
+        {**params, "cap": COUNT_CAP + 1},
+    ).scalar_one()
+    return rows, int(total)
+
+
+def _postgresql(
+    conn: Connection, q: Query, party: str | None, where: str, params: dict[str, Any], page: Any
+) -> tuple[Sequence[Any], int]:
+    if party is not None:
+        where += " AND r.visibility LIKE :vis"
+        params = {**params, "vis": f"%,{party},%"}
+    base = f"FROM search_rows r WHERE r.tsv @@ CAST(:tq AS tsquery){where}"
+    params = {**params, "tq": tsquery(q), "k": CANDIDATES}
+    rows = conn.execute(
+        text(
+            f"WITH c AS (SELECT r.id {base} ORDER BY r.id DESC LIMIT :k) "  # noqa: S608
+            f"SELECT {_COLS}, ts_rank(r.tsv, CAST(:tq AS tsquery)) AS score "
+            "FROM search_rows r JOIN c ON c.id = r.id "
+            "ORDER BY score DESC, r.id DESC LIMIT :lim OFFSET :off"
+        ),
+        {**params, **page},
+    ).all()
+    total = conn.execute(
+        text(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT :cap) AS x"),  # noqa: S608
+        {**params, "cap": COUNT_CAP + 1},
+    ).scalar_one()
+    return rows, int(total)
+
+
+def search_conn(
+    conn: Connection,
+    party: str | None,
+    raw: str,
+    *,
+    area: str | None = None,
+    lang: str | None = None,
+    offset: int = 0,
+    limit: int = PAGE,
+) -> dict[str, Any]:
+    """Search as `party` (None: a party that sees everything)."""
+    if area is not None and area not in areas():
+        raise Invalid(N_("kind must be one of %(kinds)s"), kinds=", ".join(areas()))
+    if lang is not None and not re.fullmatch(r"[a-z]{2,3}", lang):
+        raise Invalid(N_("lang is a language code such as ar, he or en"))
+    if not 0 <= offset <= MAX_OFFSET:
+        raise Invalid(N_("offset is from 0 to %(n)s"), n=MAX_OFFSET)
+    if not 1 <= limit <= MAX_PAGE:
+        raise Invalid(N_("limit is from 1 to %(n)s"), n=MAX_PAGE)
+    q = parse(raw)
+    where, params = _filters(area, lang, party is None)
+    page = {"lim": limit, "off": offset}
+    run = _postgresql if conn.dialect.name == "postgresql" else _sqlite
+    rows, total = run(conn, q, party, where, params, page)
+    results = [
+        {
+            "kind": r.kind,
+            "area": r.area,
+            "field": r.field,
+            "link": r.link,
+            "lang": r.lang,
+            "source": r.source,
+            "party": r.party,
+            "member": r.member,
+            "time": r.time,
+            "index": int(r.idx),
+            "of": int(r.of_idx),
+            "withheld": bool(r.withheld),
+            "snippet": [] if r.withheld else snippet(r.text, q),
+        }
+        for r in rows
+    ]
+    more = offset + len(results) < min(total, COUNT_CAP + 1) and offset + limit <= MAX_OFFSET
+    return {
+        "query": raw,
+        "total": min(total, COUNT_CAP),
+        "more_than": total > COUNT_CAP,
+        "offset": offset,
+        "results": results,
+        "next_offset": offset + limit if more else None,
+    }
+
+
+def search(
+    cell: Cell,
+    who: Principal,
+    raw: str,
+    *,
+    area: str | None = None,
+    lang: str | None = None,
+    offset: int = 0,
+    limit: int = PAGE,
+) -> dict[str, Any]:
+    """What the member's party may read that matches `raw` (see the module's docstring)."""
+    party = None if who.party in cell.ledger.genesis.sees_all else who.party
+    with reading(cell.engine) as conn:
+        return search_conn(conn, party, raw, area=area, lang=lang, offset=offset, limit=limit)
