@@ -19,8 +19,12 @@ from fusioncell.cell import Cell
 from fusioncell.commerce import api as commerce_api
 from fusioncell.deadlines.engine import DeadlineEngine
 from fusioncell.deesc import api as deesc_api
+from fusioncell.diplomacy import api as diplomacy_api
+from fusioncell.disputes import agenda as _dispute_agenda  # noqa: F401 - on diplomacy agendas
+from fusioncell.disputes import api as disputes_api
 from fusioncell.duty import api as duty_api
 from fusioncell.intel import api as intel_api
+from fusioncell.language import api as language_api
 from fusioncell.line import api as line_api
 from fusioncell.live import Hub
 from fusioncell.live import router as live_router
@@ -28,16 +32,25 @@ from fusioncell.messaging import api as cell_api
 from fusioncell.messaging.receipts import DeliveryRecorder
 from fusioncell.notify import api as notify_api
 from fusioncell.notify.service import Notifications
+from fusioncell.search import api as search_api
+from fusioncell.statements import api as statements_api
+from fusioncell.understandings import api as understandings_api
 from fusioncell.web import (
     admin,
     board_pages,
     cell_pages,
     commerce_pages,
     deesc_pages,
+    diplomacy_pages,
+    disputes_pages,
     duty_pages,
     intel_pages,
+    language_pages,
     line_pages,
     notify_pages,
+    search_pages,
+    statements_pages,
+    understandings_pages,
     views,
 )
 from fusioncell.web.security import SecurityHeaders
@@ -101,7 +114,19 @@ def create_app(cell: Cell) -> FastAPI:
     app.include_router(intel_pages.router)
     app.include_router(deesc_api.router)
     app.include_router(deesc_pages.router)
+    app.include_router(diplomacy_api.router)
+    app.include_router(diplomacy_pages.router)
+    app.include_router(disputes_api.router)
+    app.include_router(disputes_pages.router)
     app.include_router(intel_api.router)
+    app.include_router(language_api.router)
+    app.include_router(language_pages.router)
+    app.include_router(understandings_api.router)
+    app.include_router(understandings_pages.router)
+    app.include_router(statements_api.router)
+    app.include_router(statements_pages.router)
+    app.include_router(search_api.router)
+    app.include_router(search_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, max_bytes=cell.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=cell.settings.hsts)

@@ -89,13 +89,19 @@ def target_metadata() -> Any:
     import fusioncell.commerce.tables
     import fusioncell.deadlines.tables
     import fusioncell.deesc.tables
+    import fusioncell.diplomacy.tables
+    import fusioncell.disputes.tables
     import fusioncell.duty.tables
     import fusioncell.identity.tables
     import fusioncell.identity.tokens
     import fusioncell.intel.tables
+    import fusioncell.language.tables
     import fusioncell.line.tables
     import fusioncell.messaging.tables
-    import fusioncell.notify.tables  # noqa: F401 - registers their tables
+    import fusioncell.notify.tables
+    import fusioncell.search.tables
+    import fusioncell.statements.tables
+    import fusioncell.understandings.tables  # noqa: F401 - registers their tables
     from fusioncell.ledger.tables import metadata
 
     return metadata

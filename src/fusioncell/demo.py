@@ -17,16 +17,21 @@ from fusioncell.cell import Cell, init_cell, log_key_path, open_cell
 from fusioncell.charter.schema import paris_charter_text
 from fusioncell.commerce.demo import seed_commerce
 from fusioncell.deesc.demo import seed_deescalation
+from fusioncell.diplomacy.demo import seed_diplomacy
+from fusioncell.disputes.demo import seed_disputes
 from fusioncell.duty.demo import seed_rosters
 from fusioncell.identity.accounts import do_add_member, set_password
 from fusioncell.identity.devices import new_member_key, post_as, register_member_key
 from fusioncell.identity.tokens import create_token
 from fusioncell.intel.demo import seed_intel
+from fusioncell.language.demo import seed_language
 from fusioncell.ledger.entry import Author
 from fusioncell.ledger.keys import SigningKey
 from fusioncell.line.demo import demo_clock, seed_line
 from fusioncell.messaging import kinds
 from fusioncell.settings import Settings
+from fusioncell.statements.demo import seed_statements
+from fusioncell.understandings.demo import seed_understandings
 
 ACCOUNTS: list[tuple[str, str, Role]] = [
     ("IL", "il-admin", Role.PARTY_ADMIN),
@@ -40,6 +45,7 @@ ACCOUNTS: list[tuple[str, str, Role]] = [
     ("SY", "sy-duty", Role.DUTY_OFFICER),
     ("SY", "sy-duty-2", Role.DUTY_OFFICER),
     ("US", "us-admin", Role.PARTY_ADMIN),
+    ("US", "us-head", Role.HEAD_OF_DELEGATION),  # approves joint statements for the US
     ("US", "us-supervisor", Role.SUPERVISOR),
     ("US", "us-duty", Role.DUTY_OFFICER),
     ("US", "us-duty-2", Role.DUTY_OFFICER),
@@ -174,6 +180,11 @@ def _populate(cell: Cell, data: Path) -> dict[str, Any]:
     seed_commerce(cell, keys)  # two proposals in the three languages, at different stages
     seed_intel(cell, keys)  # reports released to the supervisor, a tear line, an RFI answered
     seed_deescalation(cell, keys)  # zones, an incident clarified, a notification in conflict
+    seed_understandings(cell, keys)  # statuses with evidence, milestones, a verification
+    seed_diplomacy(cell, keys)  # the Paris round's plenary, a follow-up carried over
+    seed_disputes(cell, keys)  # Syria disputes the incident's account; mediation, a proposal
+    seed_statements(cell, keys)  # the Paris joint statement adopted; a second one in draft
+    seed_language(cell, keys)  # glossary terms agreed by all; a verified translation
     return {"origin": cell.ledger.origin, "accounts": accounts}
 
 

@@ -30,6 +30,24 @@ from fusioncell.deesc.tables import (
     deesc_incidents,
     deesc_zones,
 )
+from fusioncell.diplomacy.projector import DiplomacyProjector
+from fusioncell.diplomacy.tables import (
+    diplomacy_followups,
+    diplomacy_meetings,
+    diplomacy_minutes,
+    diplomacy_outcomes,
+    diplomacy_rounds,
+)
+from fusioncell.disputes.projector import DisputesProjector
+from fusioncell.disputes.tables import (
+    dispute_cites,
+    dispute_findings,
+    dispute_proposals,
+    dispute_responses,
+    dispute_stages,
+    dispute_statements,
+    disputes,
+)
 from fusioncell.duty.projector import DutyProjector
 from fusioncell.duty.tables import duty_handovers, duty_requests, duty_shifts
 from fusioncell.identity.devices_web import project_device
@@ -41,6 +59,13 @@ from fusioncell.intel.tables import (
     intel_reports,
     intel_rfis,
     intel_versions,
+)
+from fusioncell.language.projector import LanguageProjector
+from fusioncell.language.tables import (
+    glossary_agreements,
+    glossary_terms,
+    glossary_versions,
+    language_verified,
 )
 from fusioncell.ledger.canonical import loads_canonical
 from fusioncell.ledger.entry import parse_leaf
@@ -63,6 +88,25 @@ from fusioncell.messaging.tables import (
     cell_threads,
     cell_versions,
 )
+from fusioncell.search.projector import SearchProjector
+from fusioncell.search.tables import search_rows
+from fusioncell.statements.projector import StatementsProjector
+from fusioncell.statements.tables import (
+    statements,
+    statements_approvals,
+    statements_comments,
+    statements_versions,
+)
+from fusioncell.understandings.projector import UnderstandingsProjector
+from fusioncell.understandings.tables import (
+    understanding_links,
+    understanding_milestone_events,
+    understanding_milestones,
+    understanding_statuses,
+    understanding_timelines,
+    understanding_verifications,
+    understandings,
+)
 
 
 def default_projectors() -> list[Projector]:
@@ -76,6 +120,12 @@ def default_projectors() -> list[Projector]:
         LineProjector(),  # after the deadlines': it reads the missed checks they accepted
         CommerceProjector(),
         DeescProjector(),
+        DisputesProjector(),
+        DiplomacyProjector(),
+        StatementsProjector(),
+        UnderstandingsProjector(),  # after the deadlines': it reads the missed milestones
+        SearchProjector(),  # last: it indexes what the others accepted
+        LanguageProjector(),  # reads the earlier entries a translation refers to
     ]
 
 
@@ -111,6 +161,34 @@ PROJECTED = [
     deesc_activities,
     deesc_conflicts,
     deesc_clarifications,
+    disputes,
+    dispute_cites,
+    dispute_statements,
+    dispute_findings,
+    dispute_proposals,
+    dispute_responses,
+    dispute_stages,
+    diplomacy_rounds,
+    diplomacy_meetings,
+    diplomacy_minutes,
+    diplomacy_outcomes,
+    diplomacy_followups,
+    statements,
+    statements_versions,
+    statements_comments,
+    statements_approvals,
+    understandings,
+    understanding_statuses,
+    understanding_timelines,
+    understanding_milestones,
+    understanding_milestone_events,
+    understanding_verifications,
+    understanding_links,
+    search_rows,
+    language_verified,
+    glossary_terms,
+    glossary_versions,
+    glossary_agreements,
 ]
 CHUNK = 2000
 

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "fusioncell@localhost"
     smtp_timeout: float = 10.0
+    # Machine translation (docs/translation.md): none (the default), a LibreTranslate-
+    # compatible server at translate_url, or Argos Translate models installed from files
+    # into translate_model_dir (default: <data>/argos-models). The API key is never shown.
+    translate_engine: Literal["none", "libretranslate", "argos"] = "none"
+    translate_url: str | None = None
+    translate_api_key: SecretStr | None = None
+    translate_model_dir: Path | None = None
+    translate_timeout: float = 10.0  # seconds; a slower answer is "translation unavailable"
 
     @classmethod
     def for_data(cls, data: Path) -> Settings:

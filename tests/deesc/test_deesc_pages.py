@@ -5,12 +5,16 @@ item's page with its clarifications, and bad queries answered with a page, never
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from fusioncell.authz import Role
 from fusioncell.cell import Cell
 from fusioncell.deesc import kinds, svgmap, zones
+from fusioncell.disputes.client import DisputesClient
+from fusioncell.identity.accounts import do_add_member
 from fusioncell.web import i18n
 from tests.deesc.conftest import MakeMember, at
 from tests.deesc.test_deesc import BUFFER, INSIDE, OUTSIDE, SKETCH, notify, report, zone_doc
@@ -73,3 +77,35 @@ def test_svg_projection_fits_the_layers() -> None:
         assert 0 <= float(x) <= svgmap.WIDTH and float(y) >= 0
     assert "35.5" in svg and "°E" in svg and "°N" in svg  # the corners, to read the frame by
     assert svgmap.render([], "Map") == ""
+
+
+def test_an_unanswered_clarification_becomes_a_dispute_in_one_step(
+    cell: Cell, member: MakeMember, http: Any, clock: Any
+) -> None:
+    sy, il, us = member("SY", "sy-liaison"), member("IL", "il-liaison"), member("US", "us-duty")
+    inc = report(sy)
+    req = il.request_clarification(inc, "מתי בדיוק?", "he").index
+    link = f'href="/disputes/new?about={req}"'
+    assert link not in page(http, il, f"/deesc/items/{inc}")  # not yet due
+    clock.advance(timedelta(hours=49))
+    assert 'data-state="overdue"' in page(http, il, f"/deesc/items/{inc}")
+    assert link in page(http, il, f"/deesc/items/{inc}", "he")
+    # only the asking party is offered it; the supervisor mediates and raises none
+    assert link not in page(http, sy, f"/deesc/items/{inc}")
+    assert link not in page(http, us, f"/deesc/items/{inc}")
+    # the link opens the dispute form with the request cited ...
+    form = page(http, il, f"/disputes/new?about={req}", "he")
+    assert f'id="disputes-about" data-index="{req}"' in form and f'value="{req}"' in form
+    # ... and the dispute it raises cites it
+    do_add_member(cell, "IL", "il-liaison", Role.LIAISON_OFFICER)  # its role, in the log
+    token = il.headers["Authorization"].removeprefix("Bearer ")
+    d = DisputesClient(token=token, key=il.key, party="IL", member="il-liaison", http=http)
+    did, _ = d.raise_dispute(
+        ["SY", "US"],
+        "שאלה ללא מענה",
+        "לא התקבלה הבהרה בתוך 48 שעות.",
+        "מענה מיידי.",
+        "he",
+        cites=[req],
+    )
+    assert req in [c["index"] for c in d.dispute(did)["cites"]]

@@ -18,6 +18,7 @@ from fusioncell.authz import Permission, Principal
 from fusioncell.cell import Cell
 from fusioncell.charter.schema import format_duration
 from fusioncell.deesc import kinds, queries, svgmap
+from fusioncell.disputes.projector import SPEAK_ROLES
 from fusioncell.duty.kinds import check_time
 from fusioncell.errors import N_, Invalid
 from fusioncell.web.i18n import translate
@@ -156,5 +157,12 @@ def deesc_item(
         it=it,
         may_ask=who.can(Permission.LOG_APPEND) and who.party != owing,
         may_answer=who.can(Permission.LOG_APPEND) and who.party == owing,
+        # An unanswered request, past its deadline, becomes a dispute in one step: the
+        # dispute form opens with the request cited (docs/disputes.md).
+        may_dispute=(
+            who.can(Permission.LOG_APPEND)
+            and who.role.value in SPEAK_ROLES
+            and who.party not in cell.ledger.genesis.sees_all
+        ),
         **_common(request, cell, who),
     )

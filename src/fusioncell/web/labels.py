@@ -9,9 +9,14 @@ from collections.abc import Callable
 
 from fusioncell.commerce.kinds import LABELS as COMMERCE_LABELS
 from fusioncell.deesc.kinds import LABELS as DEESC_LABELS
+from fusioncell.diplomacy.kinds import LABELS as DIPLOMACY_LABELS
+from fusioncell.disputes.kinds import LABELS as DISPUTES_LABELS
 from fusioncell.duty.kinds import LABELS as DUTY_LABELS
 from fusioncell.errors import N_
 from fusioncell.intel.kinds import LABELS as INTEL_LABELS
+from fusioncell.language.kinds import LABELS as LANGUAGE_LABELS
+from fusioncell.statements.kinds import LABELS as STATEMENTS_LABELS
+from fusioncell.understandings.kinds import LABELS as UNDERSTANDINGS_LABELS
 
 KIND_LABELS: dict[str, str] = {
     "charter.adopted": N_("Charter adopted"),
@@ -38,7 +43,12 @@ KIND_LABELS: dict[str, str] = {
     **DUTY_LABELS,
     **COMMERCE_LABELS,
     **INTEL_LABELS,
+    **LANGUAGE_LABELS,
     **DEESC_LABELS,
+    **DIPLOMACY_LABELS,
+    **DISPUTES_LABELS,
+    **UNDERSTANDINGS_LABELS,
+    **STATEMENTS_LABELS,
 }
 
 ROLE_LABELS: dict[str, str] = {
