@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,10 @@ from babel import Locale
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from fusioncell.web.labels import kind_label, role_label
@@ -109,6 +111,31 @@ def environment(lang: str) -> Environment:
         return format_datetime(t.astimezone(ZoneInfo(zone)), "medium", locale=lang)
 
     env.filters["when"] = when
+
+    @pass_context
+    def moment(ctx: Context, t: datetime | str | None, fmt: str = "medium") -> Markup:
+        """A time in the reader's language and time zone (the page's `reader_zone`, else
+        UTC), with the UTC time on hover and in `datetime` for machines."""
+        if t is None or t == "":
+            return Markup("")
+        if isinstance(t, str):
+            t = datetime.fromisoformat(t.replace("Z", "+00:00"))
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=UTC)
+        zone = ZoneInfo(str(ctx.get("reader_zone") or "UTC"))
+        utc = t.astimezone(UTC)
+        shown = format_datetime(t.astimezone(zone), fmt, tzinfo=zone, locale=lang)
+        return Markup('<time datetime="{}" title="{}"><bdi>{}</bdi></time>').format(
+            utc.strftime("%Y-%m-%dT%H:%M:%SZ"), utc.strftime("%Y-%m-%d %H:%M:%S UTC"), shown
+        )
+
+    def number(value: float, digits: int | None = None) -> Markup:
+        """A number in the reader's locale's digits and separators, isolated."""
+        fmt = None if digits is None else "#,##0." + "0" * digits if digits else "#,##0"
+        return Markup("<bdi>{}</bdi>").format(format_decimal(value, format=fmt, locale=lang))
+
+    env.filters["moment"] = moment
+    env.filters["number"] = number
     return env
 
 

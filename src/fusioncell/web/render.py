@@ -70,6 +70,8 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> HT
         "csrf": session.csrf if session is not None else pre,
         "path": request.url.path,
         "text_dir": direction,
+        # Times are shown in the reader's party's zone (UTC on hover): the `moment` filter.
+        "reader_zone": cell.charter.party(me.party).timezone if me is not None else "UTC",
     }
     html = environment(lang).get_template(template).render(**base, **ctx)
     resp = HTMLResponse(html, status_code=status)
