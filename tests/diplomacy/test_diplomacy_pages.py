@@ -18,6 +18,7 @@ from fusioncell.ledger.keys import SigningKey
 from fusioncell.web import i18n
 from tests.diplomacy.conftest import MakeMember
 from tests.diplomacy.test_diplomacy import DELS, geneva, people, plenary
+from tests.web.marks import check_marks, marks
 
 
 def page(http: Any, who: Any, path: str, lang: str = "en", status: int = 200) -> str:
@@ -70,6 +71,44 @@ def test_the_pages(member: MakeMember, http: Any, lang: str) -> None:
     page(http, sy, "/diplomacy/m/nosuchmeeting", lang, 404)
     page(http, sy, "/diplomacy/m/BAD!", lang, 404)
     page(http, sy, "/diplomacy/r/nosuchround", lang, 404)
+
+
+def test_every_text_marked_for_translation_and_times_at_the_venue_and_the_readers(
+    member: MakeMember, http: Any
+) -> None:
+    us, il, sy = people(member)
+    rid = geneva(us)
+    mid = plenary(us, rid)
+    v1 = sy.record_minutes(mid, "محضر الجلسة.", "ar").index
+    v2 = sy.record_minutes(mid, "محضر الجلسة، مصحح.", "ar").index
+    outcome = us.record_outcome(mid, "Both agree to meet again.", "en").index
+    _, added = il.add_followup(mid, "להעביר מפות.", "he", "IL", due="2026-12-15")
+    done, done_added = sy.add_followup(mid, "تسليم القائمة.", "ar", "SY")
+    closed = sy.close_followup(mid, done, "سُلّمت.", "ar").index
+    nxt, _ = us.record_round([("Vienna", "en")], "2026-12-10", "2026-12-11", DELS, follows=rid)
+
+    m = page(http, il, f"/diplomacy/m/{mid}", "he")
+    assert set(marks(m)) == {
+        (v1, "text"),
+        (v2, "text"),
+        (outcome, "text"),
+        (added.index, "text"),
+        (done_added.index, "text"),
+        (closed, "text"),
+    }
+    check_marks(http, il, m)
+    # 10:00 in Geneva is 09:00 UTC, 11:00 in Jerusalem: both shown, UTC on hover.
+    assert m.count('<time datetime="2026-12-01T09:00:00Z" title="2026-12-01 09:00:00 UTC">') == 2
+    assert "10:00:00" in m and "11:00:00" in m
+    r = page(http, sy, f"/diplomacy/r/{rid}", "ar")
+    assert (added.index, "text") in marks(r)
+    check_marks(http, sy, r)
+    # The open item is carried into the next round's agenda, marked there too.
+    carried = page(http, sy, f"/diplomacy/r/{nxt}", "en")
+    assert (added.index, "text") in marks(carried) and (done_added.index, "text") not in marks(
+        carried
+    )
+    check_marks(http, sy, carried)
 
 
 MEMBERS = {

@@ -11,6 +11,7 @@ import pytest
 
 from fusioncell.web import i18n
 from tests.disputes.test_disputes import ACCOUNT_AR, ANSWER_HE, World
+from tests.web.marks import check_marks, marks
 
 
 def page(http: Any, who: Any, path: str, lang: str = "en", status: int = 200) -> str:
@@ -76,3 +77,43 @@ def test_list_new_and_dispute_pages(w: World, http: Any, lang: str) -> None:
     page(http, w.jo, f"/disputes/d/{did}", lang, 404)
     page(http, w.jo, "/disputes/d/nosuchdispute", lang, 404)
     page(http, w.jo, "/disputes/d/BAD!", lang, 404)
+
+
+def test_every_text_marked_for_translation_and_times_in_the_readers_zone(
+    w: World, http: Any
+) -> None:
+    did = w.raise_()
+    raised = w.sy.dispute(did)["dispute"]["raised"]["index"]
+    answer = w.il.answer(did, ANSWER_HE, "he").index
+    opened = w.us.open_mediation(did, "Mediation opens.", "en").index
+    finding = w.us.record_finding(did, "agreed", "Both confirm the time.", "en").index
+    p = w.us.propose(did, "A joint visit.", "en").index
+    rejected = w.il_head.reject(did, p, "לא מקובל.", "he").index
+    referred = w.sy.refer(did, "next_round", "نحيله إلى الجولة.", "ar").index
+
+    listing = page(http, w.il, "/disputes", "he")
+    assert f'data-entry="{raised}" data-field="title"><a href="/disputes/d/{did}">' in listing
+    check_marks(http, w.il, listing)
+    html = page(http, w.il, f"/disputes/d/{did}", "he")
+    expected = {
+        (raised, "title"),
+        (raised, "account"),
+        (raised, "request"),
+        (answer, "text"),
+        (opened, "text"),
+        (finding, "text"),
+        (p, "text"),
+        (rejected, "reason"),
+        (referred, "reason"),
+    }
+    assert set(marks(html)) == expected
+    items = check_marks(http, w.il, html, to="he")
+    assert items[(answer, "text")]["reason"] == "same_language"
+    # Times: the reader's party's zone (Jerusalem, UTC+2 in November), UTC on hover.
+    assert '<time datetime="2026-11-26T09:00:00Z" title="2026-11-26 09:00:00 UTC">' in html
+    assert "11:00:00" in html and "|when" not in html
+    # The time in each stage, in the reader's language.
+    assert 'class="duration" data-seconds="0">' in html
+    sy = page(http, w.sy, f"/disputes/d/{did}", "ar")
+    assert "12:00:00" in sy  # Damascus, UTC+3
+    check_marks(http, w.sy, sy)

@@ -20,6 +20,7 @@ from fusioncell.ledger.keys import SigningKey
 from fusioncell.messaging.tables import cell_messages
 from fusioncell.web import i18n
 from tests.language.conftest import MakeMember
+from tests.web.marks import check_marks, marks
 
 TEXTS = {"ar": "معبر القنيطرة", "he": "מעבר קוניטרה", "en": "Quneitra crossing"}
 
@@ -54,6 +55,16 @@ def test_glossary_page(member: MakeMember, http: Any, lang: str) -> None:
     assert '<script type="module" src="/static/js/translate.js"></script>' in html
     assert 'id="translate-strings"' in html and 'data-may-translate="false"' in html
     assert 'data-may-translate="true"' in page(http, sy, "/", lang)
+
+
+def test_a_terms_note_is_marked_for_translation(member: MakeMember, http: Any) -> None:
+    il = member("IL", "il-liaison")
+    sy = member("SY", "sy-head", Role.HEAD_OF_DELEGATION)
+    v = il.propose_term("quneitra-crossing", TEXTS, ("המעבר היחיד הפתוח.", "he")).index
+    html = page(http, sy, "/glossary", "ar")
+    assert marks(html) == [(v, "note")]
+    check_marks(http, sy, html)
+    assert '<time datetime="2026-11-26T09:00:00Z"' in html  # proposed: moment, UTC on hover
 
 
 MEMBERS = {

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from fusioncell.cell import Cell
 from fusioncell.web.search_pages import snippet_html
 from tests.search.conftest import MakeMember
+from tests.web.marks import check_marks, marks
 
 
 def page(http: TestClient, headers: dict[str, str], lang: str, **params: str) -> tuple[int, str]:
@@ -31,6 +32,10 @@ def test_the_page_in_three_languages(
     assert "<mark>وَالمُفَاوَضَاتُ</mark>" in html
     assert "&lt;script&gt;" in html and "<script>alert" not in html
     assert '<bdi lang="ar" dir="rtl">' in html
+    # The text found is marked for translation beside it, its time in the reader's zone.
+    assert marks(html) == [(m, "text")]
+    check_marks(http, sy.search, html, whole=False)
+    assert '<time datetime="' in html and 'title="' in html
     # IL is not in the thread: no result, no count.
     status, html = page(http, il.search.headers, lang, q="مفاوضات")
     assert status == 200 and f"/cell/t/{tid}" not in html and 'id="search-none"' in html

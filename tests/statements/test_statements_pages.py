@@ -17,6 +17,7 @@ from fusioncell.statements import queries
 from fusioncell.statements.demo import NEXT_ROUND, PARIS, paris_texts, seed_statements
 from fusioncell.web import i18n
 from tests.statements.conftest import MakeMember
+from tests.web.marks import check_marks
 
 TEXTS = {"ar": "نص عربي للبيان.", "en": "An English text.", "he": "טקסט עברי של ההצהרה."}
 
@@ -33,7 +34,7 @@ def test_pages(member: MakeMember, http: Any, lang: str) -> None:
     il = member("IL", "il-head", Role.HEAD_OF_DELEGATION)
     sy = member("SY", "sy-liaison")
     us = member("US", "us-head", Role.HEAD_OF_DELEGATION)
-    sid, _ = sy.draft(["IL", "US"], "Paris", "en", TEXTS, round="paris")
+    sid, made = sy.draft(["IL", "US"], "Paris", "en", TEXTS, round="paris")
     hidden, _ = sy.draft(["US"], "US only", "en", {"en": "x"})
     sy.comment_on(sid, 1, "he", "עברי", "הערה.", "he")
     sy.propose(sid, 1, {**TEXTS, "en": "An amended English text."})
@@ -45,7 +46,21 @@ def test_pages(member: MakeMember, http: Any, lang: str) -> None:
     assert 'id="statements-new-form"' in page(http, sy, "/statements/new", lang)
     one = page(http, il, f"/statements/s/{sid}", lang)
     assert 'id="statements-approve-form"' in one and 'id="statements-propose-form"' in one
-    assert 'class="statement-text" data-lang="ar" lang="ar" dir="rtl">نص عربي للبيان.</div>' in one
+    assert (
+        'class="statement-text" data-lang="ar" lang="ar" dir="rtl">'
+        '<bdi lang="ar" dir="rtl">نص عربي للبيان.</bdi></div>'
+    ) in one
+    # The texts are originals in every language: not marked for translation, but which
+    # languages exist is shown; the title and the comments are marked.
+    created = made.index
+    assert f'<h1 id="s-title" data-entry="{created}" data-field="title">' in one
+    assert 'class="statement-text" data-entry' not in one
+    assert 'id="statements-languages"' in one and one.count('data-present="yes"') == 3
+    assert re.search(r'class="text" data-entry="\d+" data-field="text"><bdi lang="he"', one)
+    assert f'data-entry="{created}" data-field="title"><a href="/statements/s/{sid}">' in listing
+    assert listing.count('data-present="yes"') == 3
+    check_marks(http, il, one)
+    check_marks(http, il, listing)
     assert 'id="statements-pdf"' not in one
     assert 'id="statements-approve-form"' not in page(http, sy, f"/statements/s/{sid}", lang)
     diff = page(http, il, f"/statements/s/{sid}/diff?a=1&b=2", lang)

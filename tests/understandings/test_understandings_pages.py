@@ -12,6 +12,7 @@ from fusioncell.authz import Role
 from fusioncell.web import i18n
 from tests.understandings.conftest import MakeMember
 from tests.understandings.test_understandings import thread
+from tests.web.marks import check_marks, marks
 
 HALT = "halt-military-activity"
 AR_REASON = "لم يتوقف النشاط العسكري بعد."
@@ -78,3 +79,43 @@ def test_an_auditor_reads_but_is_offered_no_form(member: MakeMember, http: Any) 
     html = page(http, aud, f"/understandings/{HALT}")
     assert "<form" not in html.split('id="understandings"', 1)[1].split("</main>")[0]
     assert 'id="understandings-record-form"' not in page(http, aud, "/understandings")
+
+
+def test_every_text_marked_for_translation_and_times_in_the_readers_zone(
+    member: MakeMember, http: Any
+) -> None:
+    us = member("US", "us-supervisor", Role.SUPERVISOR)
+    il = member("IL", "il-head", Role.HEAD_OF_DELEGATION)
+    sy = member("SY", "sy-head", Role.HEAD_OF_DELEGATION)
+    shared = thread(sy, "shared-thread", ["IL", "SY", "US"])
+    uid = "water-sharing"
+    rec = il.record(uid, "stated", "הסכמה על המים.", "he", ["IL", "SY"], "ישיבה בפריז").index
+    status = sy.set_status(uid, "in_progress", "بدأ التنفيذ.", "ar", [shared]).index
+    timeline = us.set_timeline(uid, "2026-11-26", "2027-02-28", "Agreed in Paris.", "en").index
+    mid, ms = us.set_milestone(uid, "فتح القناة", "ar", "2027-01-15T09:00:00Z", ["IL"])
+    moved = us.move_milestone(uid, mid, "2027-01-20T09:00:00Z", "Weather.", "en").index
+    met = il.meet_milestone(uid, mid, "נפתח.", "he", [shared]).index
+    verified = us.verify_report(uid, "concerns", "Partly open.", "en", [shared]).index
+    linked = il.link(uid, shared, "שרשור משותף", "he").index
+
+    listing = page(http, sy, "/understandings", "ar")
+    assert f'data-entry="{rec}" data-field="text"><a href="/understandings/{uid}">' in listing
+    check_marks(http, sy, listing)
+    html = page(http, sy, f"/understandings/{uid}", "ar")
+    assert set(marks(html)) == {
+        (rec, "text"),
+        (rec, "source"),
+        (status, "reason"),
+        (timeline, "reason"),
+        (ms.index, "title"),
+        (moved, "reason"),
+        (met, "text"),
+        (verified, "findings"),
+        (linked, "note"),
+    }
+    check_marks(http, sy, html)
+    # The charter's understandings are texts of the charter (in every language), not marked.
+    assert f'data-understanding="{HALT}"' in listing
+    assert 'data-field="text"><a href="/understandings/halt' not in listing
+    # Due times in the reader's party's zone (Damascus, UTC+3), UTC on hover.
+    assert '<time datetime="2027-01-20T09:00:00Z" title="2027-01-20 09:00:00 UTC">' in html

@@ -198,6 +198,8 @@ def round_view(cell: Cell, who: Principal, rid: str) -> dict[str, Any]:
             "text": c["text"],
             "lang": c["lang"],
             "href": f"/diplomacy/m/{c['meeting']}#item-{c['id']}",
+            "entry": c["added"]["index"],
+            "field": "text",
             "state": c["state"],
             "item": c,
         }

@@ -42,6 +42,7 @@ def referred_to_round(cell: Cell, who: Principal, round_id: str) -> list[dict[st
                     disputes.c.id,
                     disputes.c.title,
                     disputes.c.lang,
+                    disputes.c.raised_idx,
                     disputes.c.stage,
                     dispute_stages.c.time,
                 ).join(dispute_stages, dispute_stages.c.dispute == disputes.c.id),
@@ -66,6 +67,8 @@ def referred_to_round(cell: Cell, who: Principal, round_id: str) -> list[dict[st
                     "text": d.title,
                     "lang": d.lang,
                     "href": f"/disputes/d/{d.id}",
+                    "entry": int(d.raised_idx),
+                    "field": "title",
                     "state": d.stage,
                 }
             )

@@ -98,6 +98,7 @@ register("dispute.resolution.rejected", "reason", ("reason",))
 register("dispute.referred", "reason", ("reason",))
 # Understandings (fusioncell.understandings.kinds).
 register("understanding.recorded", "text", ("text",))
+register("understanding.recorded", "source", ("source",))
 for _kind in (
     "understanding.status.changed",
     "understanding.timeline.set",
@@ -116,5 +117,7 @@ for _kind in (
     "diplomacy.followup.closed",
 ):
     register(_kind, "text", ("text",))
-# Joint statements are written in every language of the cell; their comments are not.
+# Joint statements' texts are written in every language of the cell; their titles and
+# comments are written in one.
+register("statement.created", "title", ("title",))
 register("statement.comment.added", "text", ("text",))

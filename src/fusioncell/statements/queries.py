@@ -65,7 +65,24 @@ def statements_list(cell: Cell, who: Principal, state: str | None = None) -> lis
         q = q.where(statements.c.state == state)
     q = q.order_by(statements.c.last_idx.desc()).limit(MAX_LIST)
     with reading(cell.engine) as conn:
-        return [_summary(r) for r in conn.execute(q)]
+        rows = [_summary(r) for r in conn.execute(q)]
+        # The languages the current version is written in (each an original, so a reader
+        # sees which exist rather than a translation).
+        current = {(r["id"], r["version"]) for r in rows}
+        written: dict[str, list[str]] = {}
+        if rows:
+            for v in conn.execute(
+                select(
+                    statements_versions.c.statement,
+                    statements_versions.c.number,
+                    statements_versions.c.texts,
+                ).where(statements_versions.c.statement.in_([r["id"] for r in rows]))
+            ):
+                if (v.statement, int(v.number)) in current:
+                    written[v.statement] = sorted(json.loads(v.texts))
+    for r in rows:
+        r["languages"] = written.get(r["id"], [])
+    return rows
 
 
 def _row(conn: Connection, cell: Cell, who: Principal, statement: str) -> Any:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from fusioncell.authz import Principal
 from fusioncell.authz.visibility import where_readable
 from fusioncell.cell import Cell
-from fusioncell.commerce.tables import commerce_proposals
+from fusioncell.commerce.tables import commerce_proposals, commerce_versions
 from fusioncell.db import reading
 from fusioncell.disputes.queries import about_understanding
 from fusioncell.errors import NotFound
@@ -311,6 +311,7 @@ def understanding_view(cell: Cell, who: Principal, uid: str) -> dict[str, Any]:
                 "lang": p.lang,
                 "party": p.party,
                 "stage": p.stage,
+                "submitted_idx": int(p.submitted_idx),
                 "submitted_at": p.submitted_at,
             }
             for p in conn.execute(
@@ -322,6 +323,23 @@ def understanding_view(cell: Cell, who: Principal, uid: str) -> dict[str, Any]:
                 ).order_by(commerce_proposals.c.submitted_idx)
             )
         ]
+        # The entry whose title is shown (the newest version), for its translation.
+        newest = (
+            {
+                str(v.proposal): int(v.idx)
+                for v in conn.execute(
+                    select(
+                        commerce_versions.c.proposal, func.max(commerce_versions.c.idx).label("idx")
+                    )
+                    .where(commerce_versions.c.proposal.in_([p["id"] for p in proposals]))
+                    .group_by(commerce_versions.c.proposal)
+                )
+            }
+            if proposals
+            else {}
+        )
+        for p in proposals:
+            p["version_index"] = newest.get(p["id"], p["submitted_idx"])
     return {
         "understanding": u,
         "stewards": stewards_of(charter, u["parties"], u["stated_by"]),

@@ -23,5 +23,4 @@ def devices(request: Request, cell: CellDep, who: Approver) -> Response:
         request,
         "admin_devices.html",
         pending=pending_for_party(cell.engine, who.party),
-        zone=cell.charter.party(who.party).timezone,
     )

@@ -16,6 +16,7 @@ from zoneinfo import available_timezones
 from babel.dates import format_date
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from fusioncell.api.deps import CellDep, require
 from fusioncell.authz import Permission, Principal
@@ -24,6 +25,7 @@ from fusioncell.diplomacy import kinds, queries
 from fusioncell.diplomacy.ical import pick
 from fusioncell.diplomacy.projector import NO_MEETING, NO_ROUND, RECORD_ROLES, ROUND_ROLES
 from fusioncell.errors import NotFound
+from fusioncell.web.i18n import environment
 from fusioncell.web.render import localized, page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -47,6 +49,18 @@ def day(lang: str) -> Any:
     return fmt
 
 
+def venue_time(lang: str) -> Any:
+    """A time as `moment` shows it, but in the venue's zone `tz` (UTC on hover)."""
+    moment = environment(lang).filters["moment"]
+
+    def fmt(t: str, tz: str) -> Markup:
+        # `moment` reads the zone from the page's context; here it is the venue's.
+        shown: Markup = moment({"reader_zone": tz}, t)
+        return shown
+
+    return fmt
+
+
 def _common(request: Request, cell: Cell, who: Principal) -> dict[str, Any]:
     lang = page_language(request)
     charter = cell.charter
@@ -61,6 +75,7 @@ def _common(request: Request, cell: Cell, who: Principal) -> dict[str, Any]:
         "default_lang": lang if lang in languages else languages[0],
         "zone": charter.party(who.party).timezone,
         "format_day": day(lang),
+        "at_venue": venue_time(lang),
         "pick": lambda texts: pick(texts, lang),
         "attending": kinds.ATTENDING,
         "max_text": charter.cell.max_text_chars,

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from fusioncell.api.deps import CellDep, require
 from fusioncell.authz import Permission, Principal
 from fusioncell.errors import N_, Invalid
+from fusioncell.language.fields import REGISTRY
 from fusioncell.search import queries
 from fusioncell.search.projector import areas
 from fusioncell.web.i18n import direction, neutralise_bidi
@@ -57,6 +58,12 @@ def snippet_html(segments: list[dict[str, Any]], lang: str) -> Markup:
     return Markup('<bdi lang="{}" dir="{}">{}</bdi>').format(lang, direction(lang), inner)
 
 
+def translatable(kind: str, field: str) -> bool:
+    """Whether the text a result was found in has a translation beside it (a text the
+    registry does not name would fail the whole page's request for translations)."""
+    return field in REGISTRY.get(kind, {})
+
+
 @router.get("/search")
 def search_page(
     request: Request,
@@ -93,4 +100,5 @@ def search_page(
         languages=charter.languages,
         party_names={p.code: localized(p.name, page_lang) for p in charter.parties},
         snippet_html=snippet_html,
+        translatable=translatable,
     )

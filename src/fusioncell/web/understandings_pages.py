@@ -43,6 +43,9 @@ EVENT_NAMES = {
     "met": N_("Met"),
     "breached": N_("Missed (recorded by the cell)"),
 }
+# Which text of a milestone event's entry is shown (language.fields): the title of a
+# milestone set is shown as the milestone's own, a breach has none.
+EVENT_FIELDS = {"moved": "reason", "met": "text"}
 
 
 def _text_of(u: dict[str, Any], field: str, lang: str) -> tuple[str, str | None]:
@@ -79,6 +82,7 @@ def _common(request: Request, cell: Cell, who: Principal) -> dict[str, Any]:
         "origin_names": ORIGIN_NAMES,
         "dispute_stage_names": DISPUTE_STAGE_NAMES,
         "event_names": EVENT_NAMES,
+        "event_fields": EVENT_FIELDS,
         "u_text": text,
         "u_source": source,
         "languages": languages,
