@@ -76,10 +76,10 @@ def test_every_kind_is_found_by_who_may_read_it(cell: Cell, member: MakeMember) 
         ["SY", "US"], "energy", "ربط شبكتي الكهرباء", "دراسة الربط الكهربائي", "ar"
     )
 
-    assert links(sy.find("مفاوضات")) == [f"/cell/t/{tid}/m/{m}"]
+    assert links(sy.find("مفاوضات")) == [f"/cell/t/{tid}#m-{m}"]
     assert marked(sy.find("مفاوضات")) == ["وَالمُفَاوَضَاتِ"]
-    assert links(sy.find("المعابر")) == [f"/cell/t/{tid}/m/{m}"]  # the edit's text
-    assert links(sy.find("القناة")) == [f"/cell/t/{tid}/m/{m}"]  # the reason
+    assert links(sy.find("المعابر")) == [f"/cell/t/{tid}#m-{m}"]  # the edit's text
+    assert links(sy.find("القناة")) == [f"/cell/t/{tid}#m-{m}"]  # the reason
     assert links(sy.find("هدنة")) == [f"/cell/t/{tid}"]
     assert il.find("مفاوضات")["total"] == 0  # IL is not in the thread
 
