@@ -215,8 +215,11 @@ def _machine(
     with reading(cell.engine) as conn:
         stale = search_index.missing(conn, shown)
     if stale:
-        with transaction(cell.engine) as conn:
-            search_index.index_machine(conn, shown, cell.charter.languages)
+        try:
+            with transaction(cell.engine) as conn:
+                search_index.index_machine(conn, shown, cell.charter.languages)
+        except IntegrityError:
+            pass  # another request indexed them meanwhile
 
 
 def _store(cell: Cell, source: str, target: str, engine_key: str, fresh: dict[str, str]) -> None:

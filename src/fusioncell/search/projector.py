@@ -308,6 +308,7 @@ def _vis(parties: Sequence[str]) -> str:
 PARTY_MARK = "_vis_{}"
 AGE_MARK = "_age_{}"
 AGE_SHIFT = 13  # an age bucket is 8,192 entries of the log
+MAX_LEXEME_BYTES = 2047  # PostgreSQL's limit for one word of a tsvector
 
 
 def age_bucket(idx: int) -> int:
@@ -320,6 +321,8 @@ def tsvector_literal(terms: str, extra: Iterable[str] = ()) -> str:
     tokens (party, age) are added without a position."""
     positions: dict[str, list[int]] = {}
     for i, t in enumerate(terms.split(), start=1):
+        if len(t.encode("utf-8")) > MAX_LEXEME_BYTES:
+            continue  # PostgreSQL refuses it; no query (200 characters at most) is one
         positions.setdefault(t, []).append(min(i, 16383))  # PostgreSQL's largest position
     words = [
         "'{}':{}".format(t.replace("\\", "\\\\").replace("'", "''"), ",".join(map(str, p[:256])))
