@@ -281,6 +281,14 @@ _K1 = 1.2
 _B = 0.75
 
 
+def _by_pattern(pattern: re.Pattern[str]) -> Callable[[str], int]:
+    return lambda s: len(pattern.findall(s))
+
+
+def _by_needle(needle: str) -> Callable[[str], int]:
+    return lambda s: s.count(needle)
+
+
 def _counters(q: Query) -> list[Callable[[str], int]]:
     """For each group of the query, how often it occurs in a row's terms, written with two
     spaces between terms and one around (so str.count, in C, counts every occurrence)."""
@@ -289,10 +297,10 @@ def _counters(q: Query) -> list[Callable[[str], int]]:
         if i == len(q.groups) - 1 and q.prefixes and len(g) == 1:
             alts = [re.escape(g[0]), *(re.escape(p) + r"\S*" for p in q.prefixes)]
             pattern = re.compile(r"(?<= )(?:" + "|".join(alts) + r")(?= )")
-            out.append(lambda s, pattern=pattern: len(pattern.findall(s)))
+            out.append(_by_pattern(pattern))
         else:
             needle = " " + "  ".join(g) + " "
-            out.append(lambda s, needle=needle: s.count(needle))
+            out.append(_by_needle(needle))
     return out
 
 
