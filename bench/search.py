@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -446,6 +447,17 @@ def pg_run(args: argparse.Namespace) -> dict[str, Any]:
         admin.dispose()
 
 
+def _proc(path: str, key: str) -> str | None:
+    """A line of /proc (Linux), for the figures' record of the machine."""
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=1_000_000)
@@ -460,7 +472,11 @@ def main() -> None:
     result: dict[str, Any] = {
         "machine": {
             "cpus": os.cpu_count(),
+            "cpu": _proc("/proc/cpuinfo", "model name"),
+            "memory": _proc("/proc/meminfo", "MemTotal"),
+            "load_before": os.getloadavg() if hasattr(os, "getloadavg") else None,
             "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
         },
         "n": args.n,
     }

@@ -85,3 +85,23 @@ def test_parsing_any_query_never_raises_but_invalid(raw: str) -> None:
         return
     assert isinstance(q, Query) and q.groups
     snippet(raw, q)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_the_glossary_folds_as_search_does(text: str) -> None:
+    """fold_mapped (the glossary's) folds each character as fold does, and says where each
+    folded character came from."""
+    from fusioncell.search.normalize import ACRONYM, fold_mapped
+
+    plain = ACRONYM.sub("", text)
+    folded, where = fold_mapped(plain)
+    assert folded == fold(plain)
+    assert len(where) == len(folded) and where == sorted(where)
+    assert all(0 <= i < len(plain) for i in where)
+
+
+def test_glossary_forms_are_search_forms() -> None:
+    assert fold("إِدَارَة") == fold("ادارة") == "اداره"
+    assert fold("کتاب") == fold("كتاب")  # Persian keheh
+    assert fold("סוף") == "סופ"

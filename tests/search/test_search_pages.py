@@ -28,7 +28,7 @@ def test_the_page_in_three_languages(
     status, html = page(http, sy.search.headers, lang, q="مفاوضات")
     assert status == 200
     assert f'dir="{"ltr" if lang == "en" else "rtl"}"' in html
-    assert f'href="/cell/t/{tid}/m/{m}"' in html
+    assert f'href="/cell/t/{tid}#m-{m}"' in html
     assert "<mark>وَالمُفَاوَضَاتُ</mark>" in html
     assert "&lt;script&gt;" in html and "<script>alert" not in html
     assert '<bdi lang="ar" dir="rtl">' in html

@@ -12,43 +12,15 @@ Positions refer to the original text.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-_AR_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_HE_MARKS = re.compile("[\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7]")
-# Arabic: alef with hamza or madda and alef wasla -> alef; alef maqsura and yaa with
-# hamza -> yaa; waw with hamza -> waw; taa marbuta -> haa; Persian kaf and yaa -> Arabic.
-# Hebrew: final kaf, mem, nun, pe, tsadi -> their usual forms; gershayim and geresh ->
-# ASCII quotes. Joiners and direction marks are dropped.
-_FOLD = str.maketrans(
-    {
-        "\u0623": "\u0627",
-        "\u0625": "\u0627",
-        "\u0622": "\u0627",
-        "\u0671": "\u0627",
-        "\u0649": "\u064a",
-        "\u0626": "\u064a",
-        "\u0624": "\u0648",
-        "\u0629": "\u0647",
-        "\u06a9": "\u0643",
-        "\u06cc": "\u064a",
-        "\u05da": "\u05db",
-        "\u05dd": "\u05de",
-        "\u05df": "\u05e0",
-        "\u05e3": "\u05e4",
-        "\u05e5": "\u05e6",
-        "\u05f4": '"',
-        "\u05f3": "'",
-        "\u2019": "'",
-        "\u200c": "",
-        "\u200d": "",
-        "\u200e": "",
-        "\u200f": "",
-        "\u061c": "",
-    }
-)
+from fusioncell.search.normalize import fold_mapped, is_mark
+
+# The folding is search's (fusioncell.search.normalize, one home for both): Arabic marks,
+# tatweel and letter forms (alef with hamza or madda, alef wasla, alef maqsura, yaa and waw
+# with hamza, taa marbuta, Persian kaf and yaa); Hebrew niqqud, cantillation and final
+# forms; gershayim and geresh as ASCII quotes; joiners and direction marks dropped; case.
 # Letters that attach to the next word as prefixes (and, the, in, to, from, that, as):
 # Arabic waw, fa, ba, lam, kaf, alef (of al-); Hebrew vav, he, bet, lamed, mem, shin, kaf.
 _PROCLITICS = frozenset(
@@ -57,26 +29,10 @@ _PROCLITICS = frozenset(
 _MAX_PROCLITICS = 3
 
 
-def _is_mark(ch: str) -> bool:
-    return bool(_AR_MARKS.match(ch) or _HE_MARKS.match(ch))
-
-
 def normalise(text: str) -> tuple[str, list[int]]:
     """The text's matching form, and for each of its characters the position in `text`
     of the character it came from."""
-    out: list[str] = []
-    where: list[int] = []
-    for i, ch in enumerate(text):
-        if _is_mark(ch):
-            continue
-        for c in unicodedata.normalize("NFKC", ch):
-            if _is_mark(c):
-                continue
-            folded = c.translate(_FOLD).casefold()
-            for f in folded:
-                out.append(f)
-                where.append(i)
-    return "".join(out), where
+    return fold_mapped(text)
 
 
 def norm(text: str) -> str:
@@ -84,7 +40,7 @@ def norm(text: str) -> str:
 
 
 def _wordy(ch: str) -> bool:
-    return ch.isalnum() or _is_mark(ch)
+    return ch.isalnum() or is_mark(ch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +85,7 @@ def find_terms(text: str, terms: Iterable[Term]) -> list[Match]:
                 if not _starts_word(hay, a) or (b < len(hay) and _wordy(hay[b])):
                     continue
                 end = where[b - 1] + 1
-                while end < len(text) and _is_mark(text[end]):
+                while end < len(text) and is_mark(text[end]):
                     end += 1
                 found.append(Match(t.term, where[a], end, lang))
     found.sort(key=lambda f: (f.start, -(f.end - f.start), f.lang))

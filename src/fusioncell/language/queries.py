@@ -38,6 +38,7 @@ from fusioncell.language.tables import (
     language_cache,
     language_verified,
 )
+from fusioncell.search import translations as search_index
 
 MAX_ITEMS = 100
 SAME_LANGUAGE = "same_language"
@@ -193,6 +194,7 @@ def _machine(
         _store(cell, source, target, engine.key, fresh)
         cached.update({_hash(t): v for t, v in fresh.items()})
     equivalents = {t: terms[t].texts.get(target, "") for t in terms}
+    shown: list[search_index.MachineText] = []
     for k, p in prepared:
         raw = cached.get(_hash(p.text))
         if raw is None:
@@ -207,6 +209,17 @@ def _machine(
             "terms": _spans(text, find_terms(text, terms.values()), terms),
             "not_enforced": lost,
         }
+        shown.append(search_index.MachineText(k[0], k[1], target, text))
+    # Searchable in the target language too (fusioncell.search.translations): written only
+    # when the index does not hold this translation yet.
+    with reading(cell.engine) as conn:
+        stale = search_index.missing(conn, shown)
+    if stale:
+        try:
+            with transaction(cell.engine) as conn:
+                search_index.index_machine(conn, shown, cell.charter.languages)
+        except IntegrityError:
+            pass  # another request indexed them meanwhile
 
 
 def _store(cell: Cell, source: str, target: str, engine_key: str, fresh: dict[str, str]) -> None:

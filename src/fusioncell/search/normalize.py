@@ -47,6 +47,11 @@ _LETTERS = str.maketrans(
         "\u05df": "\u05e0",  # final nun
         "\u05e3": "\u05e4",  # final pe
         "\u05e5": "\u05e6",  # final tsadi
+        "\u06a9": "\u0643",  # Persian keheh -> kaf, as Arabic keyboards sometimes type it
+        "\u06cc": "\u064a",  # Farsi yeh -> ya
+        "\u05f4": '"',  # gershayim (outside an acronym) and geresh: the ASCII marks
+        "\u05f3": "'",
+        "\u2019": "'",
     }
 )
 _WORD = re.compile(r"[^\W_]+")
@@ -65,6 +70,35 @@ _english = Stemmer.Stemmer("english")
 
 def _drop(c: str) -> bool:
     return c in INVISIBLE or c == TATWEEL or unicodedata.category(c) == "Mn"
+
+
+def is_mark(c: str) -> bool:
+    """A character folding drops: a combining mark, tatweel, an invisible one."""
+    return _drop(c)
+
+
+@lru_cache(maxsize=8192)
+def fold_char(c: str) -> str:
+    """One character folded as `fold` folds it in a text (possibly several, or none)."""
+    if _drop(c):
+        return ""
+    kept = "".join(
+        x for x in unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", c)) if not _drop(x)
+    )
+    return unicodedata.normalize("NFC", kept).translate(_LETTERS).casefold()
+
+
+def fold_mapped(text: str) -> tuple[str, list[int]]:
+    """The text folded character by character (as `fold`, but an acronym's gershayim is
+    kept, as '"'), and for each folded character the position in `text` it came from:
+    for finding a phrase in the folded text and marking it in the original."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        for f in fold_char(ch):
+            out.append(f)
+            where.append(i)
+    return "".join(out), where
 
 
 def fold(text: str) -> str:

@@ -28,7 +28,7 @@ from fusioncell.ledger.entry import Entry
 from fusioncell.ledger.tables import log_entries
 from fusioncell.ledger.trust import GENESIS_KIND
 from fusioncell.search.normalize import normalize
-from fusioncell.search.tables import ORIGINAL, search_rows
+from fusioncell.search.tables import ORIGINAL, VERIFIED, search_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,11 @@ class Found:
     withheld: bool = False  # matched, but no snippet (see tables.search_rows)
     visibility: tuple[str, ...] | None = None  # None: the entry's
     copy_of: int | None = None
+    # A translation's row: what it translates (the original's entry, kind and area).
+    source: str = ORIGINAL
+    of_idx: int | None = None
+    of_kind: str | None = None
+    of_area: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +90,8 @@ def _thread(e: Entry, b: dict[str, Any]) -> str:
 
 
 def _message(e: Entry, b: dict[str, Any]) -> str:
-    return f"/cell/t/{b['thread']}/m/{b.get('message', e.index)}"
+    # The thread's page at the message (/cell/t/<thread>/m/<index> is a fragment).
+    return f"/cell/t/{b['thread']}#m-{b.get('message', e.index)}"
 
 
 def _report(e: Entry, b: dict[str, Any]) -> str:
@@ -149,6 +155,92 @@ def _charter(_conn: Connection, _entry: Entry, body: dict[str, Any]) -> Iterable
                     yield Found(field, value.strip(), lang, link)
 
 
+def _texts_list(area: str, *fields: str, link: Link) -> Source:
+    """Fields that hold a list of texts, each {text, lang} (a round's place, a meeting's
+    title, its agenda): each text in its own language."""
+
+    def extract(_conn: Connection, entry: Entry, body: dict[str, Any]) -> Iterable[Found]:
+        where = link(entry, body)
+        for f in fields:
+            for t in body.get(f) or ():
+                if isinstance(t, dict) and isinstance(t.get("text"), str) and t["text"].strip():
+                    yield Found(f, t["text"].strip(), str(t["lang"]), where)
+
+    return Source(area, extract)
+
+
+def _dispute(e: Entry, b: dict[str, Any]) -> str:
+    return f"/disputes/d/{b['dispute']}"
+
+
+def _understanding(e: Entry, b: dict[str, Any]) -> str:
+    return f"/understandings/{b['understanding']}"
+
+
+def _round(e: Entry, b: dict[str, Any]) -> str:
+    return f"/diplomacy/r/{b['round']}"
+
+
+def _meeting(e: Entry, b: dict[str, Any]) -> str:
+    return f"/diplomacy/m/{b['meeting']}"
+
+
+def _statement(e: Entry, b: dict[str, Any]) -> str:
+    return f"/statements/s/{b['statement']}"
+
+
+def _statement_texts(_conn: Connection, entry: Entry, body: dict[str, Any]) -> Iterable[Found]:
+    """A joint statement's title and its text in each language of the version."""
+    link = _statement(entry, body)
+    if isinstance(body.get("title"), str):
+        yield Found("title", body["title"].strip(), str(body["lang"]), link)
+    for lang, value in sorted(body["texts"].items()):
+        if isinstance(value, str) and value.strip():
+            yield Found("text", value.strip(), lang, link)
+
+
+def _meeting_scheduled(conn: Connection, entry: Entry, body: dict[str, Any]) -> Iterable[Found]:
+    yield from _texts_list("diplomacy", "title", "place", link=_meeting).extract(conn, entry, body)
+    for a in body.get("agenda") or ():
+        if isinstance(a, dict) and isinstance(a.get("text"), str) and a["text"].strip():
+            yield Found("agenda", a["text"].strip(), str(a["lang"]), _meeting(entry, body))
+
+
+def _verified(conn: Connection, entry: Entry, body: dict[str, Any]) -> Iterable[Found]:
+    """A verified translation (translation.verified): found in its language, shown as a
+    translation, linking to the original's page and readable by exactly the original
+    entry's readers (its visibility in the log)."""
+    of = int(body["entry"])
+    original = conn.execute(
+        select(search_rows.c.kind, search_rows.c.area, search_rows.c.link, search_rows.c.withheld)
+        .where(
+            search_rows.c.idx == of,
+            search_rows.c.field == body["field"],
+            search_rows.c.source == ORIGINAL,
+            search_rows.c.copy_of.is_(None),
+        )
+        .order_by(search_rows.c.id)
+        .limit(1)
+    ).first()
+    vis = conn.execute(
+        select(log_entries.c.visibility).where(log_entries.c.idx == of)
+    ).scalar_one_or_none()
+    if original is None or vis is None:  # a text search does not index has no page to open
+        return
+    yield Found(
+        str(body["field"]),
+        body["text"].strip(),
+        str(body["lang"]),
+        original.link,
+        withheld=bool(original.withheld),
+        visibility=tuple(p for p in vis.strip(",").split(",") if p),
+        source=VERIFIED,
+        of_idx=of,
+        of_kind=original.kind,
+        of_area=original.area,
+    )
+
+
 SOURCES: dict[str, Source] = {
     GENESIS_KIND: Source("charter", _charter),
     "cell.thread.opened": _nested("cell", "topic", _thread),
@@ -169,40 +261,88 @@ SOURCES: dict[str, Source] = {
     "commerce.proposal.revised": texts("commerce", "title", "description", link=_proposal),
     "commerce.interest.expressed": texts("commerce", "text", link=_proposal),
     "commerce.stage.changed": texts("commerce", "text", link=_proposal),
+    "dispute.raised": texts("disputes", "title", "account", "request", link=_dispute),
+    "dispute.answered": texts("disputes", "text", link=_dispute),
+    "dispute.statement.made": texts("disputes", "text", link=_dispute),
+    "dispute.finding.recorded": texts("disputes", "text", link=_dispute),
+    "dispute.resolution.proposed": texts("disputes", "text", link=_dispute),
+    "dispute.resolution.rejected": texts("disputes", "reason", link=_dispute),
+    "dispute.referred": texts("disputes", "reason", link=_dispute),
+    "dispute.mediation.opened": texts("disputes", "text", link=_dispute),
+    "dispute.resolved": texts("disputes", "text", link=_dispute),
+    "dispute.withdrawn": texts("disputes", "text", link=_dispute),
+    "understanding.recorded": texts("understandings", "text", "source", link=_understanding),
+    "understanding.status.changed": texts("understandings", "reason", link=_understanding),
+    "understanding.timeline.set": texts("understandings", "reason", link=_understanding),
+    "understanding.milestone.set": texts("understandings", "title", link=_understanding),
+    "understanding.milestone.moved": texts("understandings", "reason", link=_understanding),
+    "understanding.milestone.met": texts("understandings", "text", link=_understanding),
+    "understanding.verification.recorded": texts("understandings", "findings", link=_understanding),
+    "understanding.link.added": texts("understandings", "note", link=_understanding),
+    "diplomacy.round.recorded": _texts_list("diplomacy", "place", "note", link=_round),
+    "diplomacy.round.revised": _texts_list("diplomacy", "place", "note", link=_round),
+    "diplomacy.meeting.scheduled": Source("diplomacy", _meeting_scheduled),
+    "diplomacy.minutes.recorded": texts("diplomacy", "text", link=_meeting),
+    "diplomacy.outcome.recorded": texts("diplomacy", "text", link=_meeting),
+    "diplomacy.followup.added": texts("diplomacy", "text", link=_meeting),
+    "diplomacy.followup.closed": texts("diplomacy", "text", link=_meeting),
+    "statement.created": Source("statements", _statement_texts),
+    "statement.version.proposed": Source("statements", _statement_texts),
+    "statement.comment.added": texts("statements", "text", link=_statement),
+    "translation.verified": Source("translation", _verified),
 }
 
 
 def areas() -> list[str]:
-    """The areas a search may be narrowed to."""
-    return sorted({s.area for s in SOURCES.values()})
+    """The areas a search may be narrowed to (a translation is in its original's)."""
+    return sorted({s.area for s in SOURCES.values()} - {"translation"})
 
 
 def _vis(parties: Sequence[str]) -> str:
     return "," + ",".join(parties) + ","
 
 
-def tsvector_literal(terms: str) -> str:
+# PostgreSQL only: tokens beside the words, so the GIN index itself filters by party and
+# by age. A query's words never hold "_" (normalize's words are letters and digits), so
+# no query can name these tokens.
+PARTY_MARK = "_vis_{}"
+AGE_MARK = "_age_{}"
+AGE_SHIFT = 13  # an age bucket is 8,192 entries of the log
+MAX_LEXEME_BYTES = 2047  # PostgreSQL's limit for one word of a tsvector
+
+
+def age_bucket(idx: int) -> int:
+    return idx >> AGE_SHIFT
+
+
+def tsvector_literal(terms: str, extra: Iterable[str] = ()) -> str:
     """The terms as a tsvector with their positions, built here rather than by a text
-    search configuration, so PostgreSQL holds exactly the terms SQLite does."""
+    search configuration, so PostgreSQL holds exactly the terms SQLite does; `extra`
+    tokens (party, age) are added without a position."""
     positions: dict[str, list[int]] = {}
     for i, t in enumerate(terms.split(), start=1):
+        if len(t.encode("utf-8")) > MAX_LEXEME_BYTES:
+            continue  # PostgreSQL refuses it; no query (200 characters at most) is one
         positions.setdefault(t, []).append(min(i, 16383))  # PostgreSQL's largest position
-    return " ".join(
+    words = [
         "'{}':{}".format(t.replace("\\", "\\\\").replace("'", "''"), ",".join(map(str, p[:256])))
         for t, p in positions.items()
-    )
+    ]
+    return " ".join([*words, *(f"'{x}'" for x in extra)])
 
 
 def row_values(entry: Entry, n: int, source: Source, f: Found, *, pg: bool) -> dict[str, Any]:
     st = entry.statement
     terms = normalize(f.text)
+    parties = st.visibility if f.visibility is None else f.visibility
+    extra = [*(PARTY_MARK.format(p) for p in parties), AGE_MARK.format(age_bucket(entry.index))]
     return {
         "id": entry.index * TEXTS_PER_ENTRY + n,
         "idx": entry.index,
-        "of_idx": entry.index,
-        "source": ORIGINAL,
-        "area": source.area,
-        "kind": st.kind,
+        "of_idx": entry.index if f.of_idx is None else f.of_idx,
+        "source": f.source,
+        "area": f.of_area or source.area,
+        "kind": f.of_kind or st.kind,
         "subject": st.subject,
         "field": f.field,
         "link": f.link,
@@ -210,17 +350,20 @@ def row_values(entry: Entry, n: int, source: Source, f: Found, *, pg: bool) -> d
         "party": st.author.party,
         "member": st.author.member,
         "time": entry.time,
-        "visibility": _vis(st.visibility if f.visibility is None else f.visibility),
+        "visibility": _vis(parties),
         "copy_of": f.copy_of,
         "withheld": f.withheld,
         "text": f.text,
         "terms": terms,
-        "tsv_text": tsvector_literal(terms) if pg else None,
+        "tsv_text": tsvector_literal(terms, extra) if pg else None,
     }
 
 
 _COLUMNS = [c.name for c in search_rows.columns if c.name != "tsv"]
 TEXTS_PER_ENTRY = 1024  # row ids are idx * 1024 + n
+# An entry's own texts take n below 256; the rows above are its machine translations
+# (fusioncell.search.translations), so both keep ids that a rebuild gives again.
+ORIGINAL_SLOTS = 256
 
 
 def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -247,7 +390,7 @@ class SearchProjector:
         pg = conn.dialect.name == "postgresql"
         found = [f for f in source.extract(conn, entry, body) if f.visibility != ()]
         return [
-            row_values(entry, n, source, f, pg=pg) for n, f in enumerate(found[:TEXTS_PER_ENTRY])
+            row_values(entry, n, source, f, pg=pg) for n, f in enumerate(found[:ORIGINAL_SLOTS])
         ]
 
     def __call__(self, conn: Connection, entry: Entry, body: dict[str, Any]) -> None:

@@ -15,18 +15,25 @@ never a result, never a count, never a page of results.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from fusioncell.authz import Principal
 from fusioncell.cell import Cell
 from fusioncell.db import reading
 from fusioncell.errors import N_, Invalid
 from fusioncell.search import normalize as nz
-from fusioncell.search.projector import areas
+from fusioncell.search.projector import (
+    AGE_MARK,
+    AGE_SHIFT,
+    PARTY_MARK,
+    TEXTS_PER_ENTRY,
+    age_bucket,
+    areas,
+)
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
@@ -201,50 +208,121 @@ def _filters(area: str | None, lang: str | None, sees_all: bool) -> tuple[str, d
 
 
 def _sqlite(
-    conn: Connection, q: Query, party: str | None, where: str, params: dict[str, Any], page: Any
-) -> tuple[Sequence[Any], int]:
-    base = (
-        "FROM search_fts JOIN search_rows r ON r.id = search_fts.rowid "
-        f"WHERE search_fts MATCH :m{where}"
-    )
-    params = {**params, "m": fts5_match(q, party), "k": CANDIDATES}
-    rows = conn.execute(
-        text(
-            f"SELECT {_COLS}, bm25(search_fts, 1.0, 0.0) AS score {base} "
-            f"AND r.id IN (SELECT r.id {base} ORDER BY r.id DESC LIMIT :k) "
-            "ORDER BY score, r.id DESC LIMIT :lim OFFSET :off"
-        ),
-        {**params, **page},
-    ).all()
-    total = conn.execute(
-        text(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT :cap)"),  # noqa: S608
-        {**params, "cap": COUNT_CAP + 1},
-    ).scalar_one()
-    return rows, int(total)
+    conn: Connection, q: Query, party: str | None, where: str, params: dict[str, Any]
+) -> list[tuple[int, str]]:
+    """The newest CANDIDATES matches: FTS5 walks the match (party filter inside it) in
+    descending rowid order and stops at the limit, whatever the number of matches."""
+    return [
+        (int(r[0]), str(r[1]))
+        for r in conn.execute(
+            text(
+                "SELECT search_fts.rowid, r.terms FROM search_fts "  # noqa: S608
+                "JOIN search_rows r ON r.id = search_fts.rowid "
+                f"WHERE search_fts MATCH :m{where} ORDER BY search_fts.rowid DESC LIMIT :k"
+            ),
+            {**params, "m": fts5_match(q, party), "k": CANDIDATES},
+        )
+    ]
+
+
+# PostgreSQL's GIN index cannot return matches newest first, so the newest are found by
+# age windows, each an index condition (the rows' age tokens): the last 2 buckets of
+# 8,192 entries, then 16, 128, 1,024, then the rest, until CANDIDATES are found. A common
+# word stops in the first window; a rare one costs a few cheap index probes.
+_WINDOWS = (2, 16, 128, 1024)
 
 
 def _postgresql(
-    conn: Connection, q: Query, party: str | None, where: str, params: dict[str, Any], page: Any
-) -> tuple[Sequence[Any], int]:
+    conn: Connection, q: Query, party: str | None, where: str, params: dict[str, Any]
+) -> list[tuple[int, str]]:
+    tq = tsquery(q)
     if party is not None:
-        where += " AND r.visibility LIKE :vis"
-        params = {**params, "vis": f"%,{party},%"}
-    base = f"FROM search_rows r WHERE r.tsv @@ CAST(:tq AS tsquery){where}"
-    params = {**params, "tq": tsquery(q), "k": CANDIDATES}
-    rows = conn.execute(
-        text(
-            f"WITH c AS (SELECT r.id {base} ORDER BY r.id DESC LIMIT :k) "  # noqa: S608
-            f"SELECT {_COLS}, ts_rank(r.tsv, CAST(:tq AS tsquery)) AS score "
-            "FROM search_rows r JOIN c ON c.id = r.id "
-            "ORDER BY score DESC, r.id DESC LIMIT :lim OFFSET :off"
-        ),
-        {**params, **page},
-    ).all()
-    total = conn.execute(
-        text(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT :cap) AS x"),  # noqa: S608
-        {**params, "cap": COUNT_CAP + 1},
-    ).scalar_one()
-    return rows, int(total)
+        tq = f"({tq}) & {_ts_term(PARTY_MARK.format(party))}"
+    # A plan for these words, not a generic one: psycopg prepares a statement run often,
+    # and PostgreSQL's generic plan for "tsv @@ $1 ORDER BY id DESC LIMIT $2" walks the
+    # primary key backwards, reading the whole table for a rare word.
+    conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    top = conn.execute(text("SELECT max(idx) FROM search_rows")).scalar_one()
+    if top is None:
+        return []
+    newest = age_bucket(int(top))
+    sql = text(
+        f"SELECT r.id, r.terms FROM search_rows r WHERE r.tsv @@ CAST(:tq AS tsquery){where} "  # noqa: S608
+        "AND r.id < :below ORDER BY r.id DESC LIMIT :k"
+    )
+    found: list[tuple[int, str]] = []
+    below = (int(top) + 1) * TEXTS_PER_ENTRY
+    done = newest + 1  # buckets from here on are searched
+    for width in (*_WINDOWS, None):
+        if width is None or newest + 1 - width <= 0:
+            window = tq
+            lo = 0
+        else:
+            lo = newest + 1 - width
+            ages = " | ".join(_ts_term(AGE_MARK.format(b)) for b in range(lo, done))
+            window = f"({tq}) & ({ages})"
+        rows = conn.execute(
+            sql, {**params, "tq": window, "below": below, "k": CANDIDATES - len(found)}
+        ).all()
+        found.extend((int(r.id), str(r.terms)) for r in rows)
+        if len(found) >= CANDIDATES or lo == 0:
+            break
+        below = (lo << AGE_SHIFT) * TEXTS_PER_ENTRY
+        done = lo
+    return found
+
+
+# Ranking, the same on both databases, over the candidates only: Okapi BM25's term
+# frequency with length normalisation. Every candidate holds every word of the query (or
+# the prefix being typed), so an inverse document frequency would only reweigh words that
+# all candidates share; it is left out, and with it the databases' per-query scans of each
+# term's whole posting list (FTS5's bm25() counts every row holding each phrase).
+_K1 = 1.2
+_B = 0.75
+
+
+def _by_pattern(pattern: re.Pattern[str]) -> Callable[[str], int]:
+    return lambda s: len(pattern.findall(s))
+
+
+def _by_needle(needle: str) -> Callable[[str], int]:
+    return lambda s: s.count(needle)
+
+
+def _counters(q: Query) -> list[Callable[[str], int]]:
+    """For each group of the query, how often it occurs in a row's terms, written with two
+    spaces between terms and one around (so str.count, in C, counts every occurrence)."""
+    out: list[Callable[[str], int]] = []
+    for i, g in enumerate(q.groups):
+        if i == len(q.groups) - 1 and q.prefixes and len(g) == 1:
+            alts = [re.escape(g[0]), *(re.escape(p) + r"\S*" for p in q.prefixes)]
+            pattern = re.compile(r"(?<= )(?:" + "|".join(alts) + r")(?= )")
+            out.append(_by_pattern(pattern))
+        else:
+            needle = " " + "  ".join(g) + " "
+            out.append(_by_needle(needle))
+    return out
+
+
+def rank(candidates: list[tuple[int, str]], q: Query) -> list[int]:
+    """The candidates' ids, best first, newest first among equals."""
+    if not candidates:
+        return []
+    counters = _counters(q)
+    lengths = [t.count(" ") + 1 for _, t in candidates]
+    avg = sum(lengths) / len(lengths)
+    scored = []
+    for (i, t), n in zip(candidates, lengths, strict=True):
+        padded = " " + t.replace(" ", "  ") + " "
+        norm = _K1 * (1 - _B + _B * n / avg)
+        score = 0.0
+        for count in counters:
+            f = count(padded)
+            if f:
+                score += f * (_K1 + 1) / (f + norm)
+        scored.append((-score, -i))
+    scored.sort()
+    return [-i for _, i in scored]
 
 
 def search_conn(
@@ -268,9 +346,26 @@ def search_conn(
         raise Invalid(N_("limit is from 1 to %(n)s"), n=MAX_PAGE)
     q = parse(raw)
     where, params = _filters(area, lang, party is None)
-    page = {"lim": limit, "off": offset}
     run = _postgresql if conn.dialect.name == "postgresql" else _sqlite
-    rows, total = run(conn, q, party, where, params, page)
+    candidates = run(conn, q, party, where, params)
+    # The candidates are the newest matches, up to 2,000: below that they are all of
+    # them, so the count is exact up to COUNT_CAP and "more than" beyond, at no extra cost.
+    total = len(candidates)
+    ids = rank(candidates, q)[offset : offset + limit]
+    by_id = (
+        {
+            r.id: r
+            for r in conn.execute(
+                text(f"SELECT {_COLS} FROM search_rows r WHERE r.id IN :ids").bindparams(  # noqa: S608
+                    bindparam("ids", expanding=True)
+                ),
+                {"ids": ids},
+            )
+        }
+        if ids
+        else {}
+    )
+    rows = [by_id[i] for i in ids]
     results = [
         {
             "kind": r.kind,

@@ -31,6 +31,10 @@ AREA_NAMES = {
     "deesc": N_("De-escalation"),
     "commerce": N_("Commerce"),
     "charter": N_("The charter's understandings"),
+    "disputes": N_("Disputes"),
+    "understandings": N_("Understandings"),
+    "diplomacy": N_("Diplomacy"),
+    "statements": N_("Joint statements"),
 }
 FIELD_NAMES = {
     "topic": N_("Topic"),
@@ -43,6 +47,12 @@ FIELD_NAMES = {
     "question": N_("Question"),
     "answer": N_("Answer"),
     "source": N_("Source"),
+    "account": N_("Account"),
+    "request": N_("Request"),
+    "findings": N_("Findings"),
+    "note": N_("Note"),
+    "place": N_("Place"),
+    "agenda": N_("Agenda"),
 }
 
 
