@@ -42,7 +42,7 @@ def test_home_and_duty_pages_show_who_is_on_duty(
     assert '<strong class="member" dir="ltr">sy-duty</strong>' in home
     assert 'data-change-at="2026-11-26T17:00:00.000Z"' in home  # the hand-over
     # Damascus (UTC+3) and the reader's Jerusalem (UTC+2): both times are shown
-    assert '<time datetime="2026-11-26T17:00:00.000Z">' in home
+    assert '<time datetime="2026-11-26T17:00:00Z" title="2026-11-26 17:00:00 UTC">' in home
     assert i18n.translate(lang, "yours: %(time)s", {"time": "X"}).split("X")[0] in home
 
     own = page(http, duty, "/duty", lang)

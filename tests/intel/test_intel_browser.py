@@ -80,7 +80,10 @@ def test_a_report_released_to_the_supervisor_only(served: Served, browse: Browse
     expect(us.locator(f"#intel-reports tr[data-report='{report}']")).to_have_count(1)
     ready(us, f"/intel/r/{report}")
     expect(us.locator("#intel-report > .intel-body")).to_have_text(BODY_HE)
-    expect(us.locator("#intel-report > .intel-body")).to_have_attribute("lang", "he")
+    # isolated with its language; a machine translation may follow it (engine "none" here)
+    body = us.locator("#intel-report > .intel-body > bdi")
+    expect(body).to_have_attribute("lang", "he")
+    expect(body).to_have_attribute("dir", "rtl")
 
     # the other party: not in its list, and the report's page is a 404
     sy_w = browse(locale="ar")

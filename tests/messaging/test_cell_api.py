@@ -81,9 +81,10 @@ def test_an_auditor_reads_but_does_not_upload(
 
 def test_owed_filters_by_urgency(cell: Cell, member: MakeClient) -> None:
     sy, il = member("SY", "sy-liaison"), member("IL", "il-liaison")
-    tid, _ = sy.open_thread("general", "Owed", "en", ["IL", "SY", "US"])
+    tid, opened = sy.open_thread("general", "Owed", "en", ["IL", "SY", "US"])
     f = sy.send(tid, "flash", "en", "FLASH")
     sy.send(tid, "priority", "en", "PRIORITY")
     assert [m["index"] for m in il.owed("FLASH")] == [f.index]
     assert [m["urgency"] for m in il.owed()] == ["FLASH", "PRIORITY"]
-    assert il.owed("FLASH")[0]["topic"] == {"text": "Owed", "lang": "en"}
+    # the topic with the entry that opened the thread (translations are asked by it)
+    assert il.owed("FLASH")[0]["topic"] == {"text": "Owed", "lang": "en", "index": opened.index}

@@ -102,9 +102,14 @@ def tab_to(page: Any, selector: str, limit: int = 120) -> None:
 
 
 def when(time: str, zone: str, lang: str) -> str:
-    """A time as the pages show it (the `when` filter)."""
-    text: str = i18n.environment(lang).filters["when"](time, zone)
-    return text
+    """A time as the pages show it (the `moment` filter, in the reader's zone): its text."""
+    html = i18n.environment(lang).from_string("{{ t|moment }}").render(t=time, reader_zone=zone)
+    return html.split("<bdi>")[1].split("</bdi>")[0]
+
+
+def utc(time: str) -> str:
+    """The `datetime` a time element carries: the log's time to the second, in UTC."""
+    return time[:19] + "Z"
 
 
 class Poster:
@@ -288,15 +293,15 @@ def test_flash_from_syria_acknowledged_live_by_israel_seen_by_the_supervisor(
     zone = served.cell.charter.party("US").timezone
     shown = message(us, index)
     posted = shown.locator("h3 time")
-    assert posted.get_attribute("datetime") == m["time"]
+    assert posted.get_attribute("datetime") == utc(m["time"])
     assert posted.inner_text() == when(m["time"], zone, "en")
     by = m["ack"]["by"]["IL"]
     ack_time = shown.locator(".ack-list li[data-party=IL] time")
-    assert ack_time.get_attribute("datetime") == by["time"] and by["member"] == "il-liaison"
+    assert ack_time.get_attribute("datetime") == utc(by["time"]) and by["member"] == "il-liaison"
     assert ack_time.inner_text() == when(by["time"], zone, "en")
     # IL had the message on screen: its party's read receipt, with its time.
     receipt = shown.locator(".receipts .receipt[data-party=IL] time")
-    assert receipt.get_attribute("datetime") == m["receipts"]["IL"]["read"]["time"]
+    assert receipt.get_attribute("datetime") == utc(m["receipts"]["IL"]["read"]["time"])
     # Nothing is owed any more; the inbox says so.
     assert il.request.get("/api/v1/cell/owed").json()["messages"] == []
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, func, select
 
 from fusioncell.authz import Principal
 from fusioncell.authz.visibility import where_readable
@@ -36,6 +36,17 @@ def _visible(q: Select[Any], cell: Cell, who: Principal) -> Select[Any]:
     return where_readable(q, commerce_proposals.c.parties, who, cell.ledger.genesis)
 
 
+def _select() -> Select[Any]:
+    """A proposal with the entry of its current version (submitted or revised), whose
+    title and description are the ones shown (and translated)."""
+    current = (
+        select(func.max(commerce_versions.c.idx))
+        .where(commerce_versions.c.proposal == commerce_proposals.c.id)
+        .scalar_subquery()
+    )
+    return select(commerce_proposals, current.label("current_idx"))
+
+
 def _summary(r: Any) -> dict[str, Any]:
     return {
         "id": r.id,
@@ -49,6 +60,7 @@ def _summary(r: Any) -> dict[str, Any]:
         "value": {"amount": int(r.amount), "currency": r.currency} if r.currency else None,
         "understanding": r.understanding,
         "version": int(r.version),
+        "current_index": int(r.current_idx),
         "stage": r.stage,
         "stage_at": r.stage_at,
         "last": {"index": int(r.last_idx), "time": r.last_at},
@@ -64,7 +76,7 @@ def proposals(
         raise Invalid(N_("stage must be one of %(stages)s"), stages=", ".join(kinds.STAGES))
     if sector is not None and sector not in kinds.SECTORS:
         raise Invalid(N_("sector must be one of %(sectors)s"), sectors=", ".join(kinds.SECTORS))
-    q = _visible(select(commerce_proposals), cell, who)
+    q = _visible(_select(), cell, who)
     if stage:
         q = q.where(commerce_proposals.c.stage == stage)
     if sector:
@@ -75,7 +87,7 @@ def proposals(
 
 
 def _row(conn: Connection, cell: Cell, who: Principal, proposal: str) -> Any:
-    q = _visible(select(commerce_proposals), cell, who).where(commerce_proposals.c.id == proposal)
+    q = _visible(_select(), cell, who).where(commerce_proposals.c.id == proposal)
     row = conn.execute(q).first()
     if row is None:
         raise NotFound(NO_PROPOSAL)

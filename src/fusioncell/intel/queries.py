@@ -96,6 +96,8 @@ def _head(row: Any, v: Any) -> dict[str, Any]:
             else None
         ),
         "version": int(row.version),
+        # the entry of the current version (issued or corrected): its texts are translated
+        "current_index": int(row.current_idx),
         "issued_at": row.issued_at,
         "issued_index": int(row.issued_idx),
         "updated_at": row.updated_at,

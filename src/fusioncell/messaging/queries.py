@@ -226,6 +226,8 @@ def _messages(
                 "urgency": r.urgency,
                 "text": r.text,
                 "lang": r.lang,
+                # the entry that wrote the text shown (the newest edit's, else the post's)
+                "text_index": versions[i][-1]["index"] if versions.get(i) else i,
                 "reply_to": None if r.reply_to is None else int(r.reply_to),
                 "attachments": json.loads(r.attachments),
                 "versions": versions.get(i, []),
@@ -319,11 +321,14 @@ def owed(
         ids = [int(r.idx) for r in conn.execute(_visible_threads(q, cell, who))]
         msgs = _messages(conn, cell, cell_messages.c.idx.in_(ids)) if ids else []
         topics = {
-            r.id: {"text": r.topic, "lang": r.topic_lang}
+            r.id: {"text": r.topic, "lang": r.topic_lang, "index": int(r.opened_idx)}
             for r in conn.execute(
-                select(cell_threads.c.id, cell_threads.c.topic, cell_threads.c.topic_lang).where(
-                    cell_threads.c.id.in_({m["thread"] for m in msgs})
-                )
+                select(
+                    cell_threads.c.id,
+                    cell_threads.c.topic,
+                    cell_threads.c.topic_lang,
+                    cell_threads.c.opened_idx,
+                ).where(cell_threads.c.id.in_({m["thread"] for m in msgs}))
             )
         }
     for m in msgs:

@@ -8,7 +8,7 @@ the party's time zone (the charter's) and, where it differs, in the reader's par
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -47,11 +47,17 @@ def shift_time(lang: str) -> Any:
 
 
 def both_zones(lang: str, viewer_zone: str) -> Any:
-    """t, zone -> the time in `zone` and, where the reader's zone differs, theirs too."""
+    """t, zone -> the time in `zone` and, where the reader's zone differs, theirs too; as
+    the `moment` filter does, the UTC time on hover and in `datetime`."""
     fmt = shift_time(lang)
 
     def both(t: str, zone: str) -> Markup:
-        shown = Markup('<time datetime="{}">{}</time>').format(t, fmt(t, zone))
+        utc = kinds.parse_time(t).astimezone(UTC)
+        shown = Markup('<time datetime="{}" title="{}"><bdi>{}</bdi></time>').format(
+            utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            fmt(t, zone),
+        )
         if zone == viewer_zone:
             return shown
         yours = translate(lang, N_("yours: %(time)s"), {"time": fmt(t, viewer_zone)})

@@ -12,13 +12,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from fusioncell.api.deps import CellDep, require
 from fusioncell.authz import Permission, Principal
 from fusioncell.cell import Cell
+from fusioncell.db import reading
 from fusioncell.errors import NotFound
 from fusioncell.intel import kinds, queries
 from fusioncell.intel.projector import NO_REPORT
+from fusioncell.ledger.tables import log_entries
+from fusioncell.messaging.projector import split
 from fusioncell.web.render import localized, page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -52,16 +56,33 @@ def _common(request: Request, cell: Cell, who: Principal) -> dict[str, Any]:
     }
 
 
+def _readable(cell: Cell, who: Principal, indices: list[int]) -> set[int]:
+    """Which of these entries the reader's party may read (their visibility is fixed when
+    written, and a widened release shows a report to parties its earlier entries are not)."""
+    with reading(cell.engine) as conn:
+        rows = conn.execute(
+            select(log_entries.c.idx, log_entries.c.visibility).where(
+                log_entries.c.idx.in_(indices)
+            )
+        )
+        may = cell.ledger.genesis.may_read
+        return {int(r.idx) for r in rows if may(who.party, tuple(split(r.visibility)))}
+
+
 @router.get("/intel")
 def intel_page(request: Request, cell: CellDep, who: Member) -> Response:
     reports = queries.reports(cell, who)
     own = [r for r in reports if r["party"] == who.party]
+    rfis = queries.rfis(cell, who)
+    shown = [r["summary_index"] if r["withheld"] else r["current_index"] for r in reports]
+    shown += [q["requested_index"] for q in rfis]
     return render(
         request,
         "intel.html",
         reports=reports,
         own_reports=own,
-        rfis=queries.rfis(cell, who),
+        rfis=rfis,
+        readable=_readable(cell, who, shown),
         **_common(request, cell, who),
     )
 
@@ -74,6 +95,9 @@ def report_page(request: Request, cell: CellDep, who: Member, report: str) -> Re
     full = None if head["withheld"] else queries.open_body(cell, who, report)
     openings = queries.openings(cell, who, report) if head.get("openings_shown") else None
     current = full["versions"][-1] if full else None
+    shown = [head["summary_index"] if head["withheld"] else head["current_index"]]
+    shown += [v["index"] for v in full["versions"]] if full else []
+    shown += [a["index"] for a in head.get("assessments", [])]
     return render(
         request,
         "intel_report.html",
@@ -81,6 +105,7 @@ def report_page(request: Request, cell: CellDep, who: Member, report: str) -> Re
         full=full,
         current=current,
         openings=openings,
+        readable=_readable(cell, who, shown),
         originator=head["party"] == who.party,
         **_common(request, cell, who),
     )

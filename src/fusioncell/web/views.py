@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
@@ -38,6 +38,7 @@ from fusioncell.identity.sessions import (
     totp_state,
     totp_uri,
 )
+from fusioncell.language import fields
 from fusioncell.line import queries as line_queries
 from fusioncell.messaging import queries as cell_queries
 from fusioncell.web.duty_pages import board_context as duty_board_context
@@ -234,6 +235,16 @@ def invite_submit(
 # ---- home ------------------------------------------------------------------------------
 
 
+def _with_text_field(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each entry's `text_field`: "text" where the text the home page shows is one the
+    translation registry knows for that kind (so a translation is drawn beside it)."""
+    for e in entries:
+        body = e.get("body") or {}
+        shown = body.get("text"), body.get("lang")
+        e["text_field"] = "text" if fields.original(e["kind"], "text", body) == shown else None
+    return entries
+
+
 @router.get("/")
 def home(request: Request, cell: CellDep, who: Member) -> Response:
     me = cell.charter.party(who.party)
@@ -243,7 +254,7 @@ def home(request: Request, cell: CellDep, who: Member) -> Response:
         "home.html",
         owed=cell_queries.owed(cell, who),
         levels={u.level.value: localized(u.name, lang) for u in cell.charter.urgency_levels},
-        entries=latest_entries(cell, who),
+        entries=_with_text_field(latest_entries(cell, who)),
         zone=me.timezone,
         checkpoint=cell.ledger.checkpoint().split("\n"),
         line=line_queries.summary(cell, who),

@@ -2,7 +2,7 @@
 // glossary page's forms.
 //
 // A page marks a text it shows with data-entry (its log index) and data-field (which text
-// of the entry: fusioncell.language.fields); pages that predate this are adapted below.
+// of the entry: fusioncell.language.fields).
 // All marked texts of a page are asked for in one call, GET /api/v1/translations, which
 // reads each original from the log for this reader (never from the page), and answers
 // with the verified translation, else a machine one, else why none. The box under each
@@ -46,21 +46,7 @@ function readerLang() {
 
 // ---- which texts a page shows ------------------------------------------------------------
 
-/** Marks the texts of pages written before data-entry existed (one line per page kind):
- * the cell's messages (not retracted, not edited: an edit is its own entry). */
-function adaptLegacy(root) {
-  for (const art of root.querySelectorAll("article.msg[data-index]:not(.retracted)")) {
-    if (art.querySelector("details.history")) continue;
-    const bdi = art.querySelector(":scope > p.text > bdi");
-    if (bdi && !bdi.dataset.entry) {
-      bdi.dataset.entry = art.dataset.index;
-      bdi.dataset.field = "text";
-    }
-  }
-}
-
 function targets(root) {
-  adaptLegacy(root);
   const lang = readerLang();
   return [...root.querySelectorAll("[data-entry][data-field]:not([data-translated])")].filter(
     (el) => {
@@ -160,6 +146,16 @@ function draw(el, item, mayTranslate) {
     p.className = "translated";
     p.append(bdi(t.text, t.lang, t.terms));
     box.append(p);
+    // A verified translation is a signed entry: a party that disputes it cites it.
+    if (t.provenance === "verified" && t.by && strings().mayDispute === "true") {
+      const a = document.createElement("a");
+      a.className = "dispute-translation small";
+      a.href = `/disputes/new?about=${encodeURIComponent(String(t.by.index))}`;
+      a.textContent = say("dispute");
+      const d = document.createElement("p");
+      d.append(a);
+      box.append(d);
+    }
     if (t.not_enforced && t.not_enforced.length) {
       const n = document.createElement("p");
       n.className = "small muted";
