@@ -14,6 +14,7 @@ from fusioncell.cell import Cell
 from fusioncell.clock import FrozenClock
 from fusioncell.web import i18n
 from tests.duty.conftest import MakeMember, at
+from tests.web.marks import check_marks
 
 
 def page(http: Any, who: Any, path: str, lang: str = "en", status: int = 200) -> str:
@@ -59,6 +60,8 @@ def test_home_and_duty_pages_show_who_is_on_duty(
     assert "الوضع هادئ" not in page(http, il, "/duty?party=SY", lang)
     assert "الوضع هادئ" in page(http, us, "/duty?party=SY", lang)
     assert "الوضع هادئ" in page(http, duty, "/duty", lang)
+    # the note is marked for translation, and its readers get it translated
+    check_marks(http, us, page(http, us, "/duty?party=SY", lang), to=lang)
     clock.advance(timedelta(hours=16))
     assert page(http, il, "/", lang).count(no_roster) == 3
     assert page(http, il, "/duty/board", lang).count(no_roster) == 3

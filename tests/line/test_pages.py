@@ -13,6 +13,7 @@ from fusioncell.cell import Cell
 from fusioncell.deadlines.engine import DeadlineEngine
 from fusioncell.line.client import LineClient
 from tests.line.conftest import Person, clock
+from tests.web.marks import check_marks
 
 LANGS = ("ar", "he", "en")
 
@@ -50,6 +51,7 @@ def test_every_language(http: TestClient, busy: dict[str, LineClient], lang: str
         assert f'lang="{lang}"' in html
         assert 'data-state="suspended"' in html
         assert "نعلّق الخط مؤقتاً" in html
+        check_marks(http, who, html, to=lang)  # the reason, marked for translation
 
 
 def test_what_each_reader_may_do(http: TestClient, busy: dict[str, LineClient]) -> None:

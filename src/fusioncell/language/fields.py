@@ -79,6 +79,12 @@ for _kind in ("commerce.proposal.submitted", "commerce.proposal.revised"):
     register(_kind, "description", ("description",))
 register("commerce.interest.expressed", "text", ("text",))
 register("commerce.stage.changed", "text", ("text",))
+# The line's suspensions and the duty's hand-over notes.
+register("line.status.declared", "text", ("text",))
+register("duty.handover.noted", "text", ("text",))
+# A widened report's current version, for the parties released to by the widening.
+for _field in ("title", "summary", "body"):
+    register("intel.release.widened", _field, ("content", _field))
 # Glossary notes (this package).
 register("glossary.term.proposed", "note", ("note", "text"))
 # Disputes (fusioncell.disputes.kinds).
