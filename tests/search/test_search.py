@@ -297,13 +297,14 @@ def test_a_word_longer_than_postgresql_allows_is_written(cell: Cell, member: Mak
     assert sy.find("שלום")["total"] == 1
 
 
+@pytest.mark.parametrize("smallest", [13, 16])
 @pytest.mark.parametrize("top", [0, 5, 8191, 8192, 65535, 65536 + 5, 524288 + 5, 1_000_000, 10**7])
-def test_age_windows_cover_every_entry_once(top: int) -> None:
+def test_age_windows_cover_every_entry_once(top: int, smallest: int) -> None:
     """PostgreSQL's windows, newest first, are contiguous down to entry 0, and each
     window's one age token is held by exactly the rows of its entries (and older ones are
     cut off by the id bound), so no match is skipped or found twice."""
     below = top + 1
-    for mark, lo in age_windows(top):
+    for mark, lo in age_windows(top, smallest):
         assert 0 <= lo < below
         if mark is not None:
             for idx in {lo, below - 1, (lo + below) // 2}:
@@ -327,6 +328,7 @@ def test_the_newest_matches_are_found_across_windows(
         projector(conn, _entry(5_000_001, ("SY",)), body)  # newest, but hidden from IL
     for k in (1, 3, 5, 20):
         monkeypatch.setattr(queries, "CANDIDATES", k)
-        with reading(cell.engine) as conn:
-            got = [r["index"] for r in search_conn(conn, "IL", "quokka ", limit=50)["results"]]
-        assert sorted(got, reverse=True) == sorted(at_idx, reverse=True)[:k]
+        for typed in ("quokka ", "quok"):  # a prefix starts with larger windows
+            with reading(cell.engine) as conn:
+                got = [r["index"] for r in search_conn(conn, "IL", typed, limit=50)["results"]]
+            assert sorted(got, reverse=True) == sorted(at_idx, reverse=True)[:k]

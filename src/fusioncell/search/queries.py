@@ -4,8 +4,8 @@ A query is parsed here, never handed to a database's query language: its words a
 normalised exactly as the index was (fusioncell.search.normalize) and each term is quoted
 by us, so quotes, `*`, NEAR, AND/OR, parentheses and colons are only ever words or
 nothing. Words are ANDed; "a quoted phrase" matches its terms in order; the last word, if
-the query does not end with a space or a quote, also matches as a prefix. Ranked by bm25
-(SQLite FTS5) or ts_rank (PostgreSQL).
+the query does not end with a space or a quote, also matches as a prefix. The database
+hands back the newest matches (at most CANDIDATES), ranked here by BM25's term frequency.
 
 Every query filters by the reader's party inside the match (the rows carry the entries'
 visibility), and the total is counted after that filter: what a party may not read is
@@ -233,13 +233,15 @@ def _sqlite(
 # lists to the window's rows; a common word stops in the first windows, a rare one costs
 # a few small index probes.
 _PER_SIZE = 2
+_PREFIX_SHIFT = AGE_SHIFTS[1]
 
 
-def age_windows(top: int) -> Iterator[tuple[str | None, int]]:
+def age_windows(top: int, smallest: int = AGE_SHIFTS[0]) -> Iterator[tuple[str | None, int]]:
     """(the window's age token, its first entry), newest first: each window ends where
-    the one before began, the first at entry `top`, and the last (no token) at entry 0."""
+    the one before began, the first at entry `top`, and the last (no token) at entry 0;
+    buckets from size 2**smallest up."""
     below = top + 1
-    for shift in AGE_SHIFTS:
+    for shift in (s for s in AGE_SHIFTS if s >= smallest):
         for _ in range(_PER_SIZE):
             if below <= 0:
                 return
@@ -269,7 +271,11 @@ def _postgresql(
     )
     found: list[tuple[int, str]] = []
     below = int(top) + 1
-    for mark, lo in age_windows(int(top) // TEXTS_PER_ENTRY):
+    # A prefix (:*) is matched by collecting every posting of every word it begins, over
+    # the whole index, once per query whatever the window (measured: 15-35 ms each at
+    # 1,000,000 texts), so a query being typed starts with the larger windows.
+    smallest = _PREFIX_SHIFT if q.prefixes else AGE_SHIFTS[0]
+    for mark, lo in age_windows(int(top) // TEXTS_PER_ENTRY, smallest):
         window = tq if mark is None else f"({tq}) & {_ts_term(mark)}"
         rows = conn.execute(
             sql, {**params, "tq": window, "below": below, "k": CANDIDATES - len(found)}
