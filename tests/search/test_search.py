@@ -15,9 +15,10 @@ from fusioncell.client import ClientError
 from fusioncell.db import reading, transaction
 from fusioncell.ledger.entry import Author, Entry, Statement
 from fusioncell.projections import rebuild
+from fusioncell.search import queries
 from fusioncell.search.normalize import terms
-from fusioncell.search.projector import SearchProjector
-from fusioncell.search.queries import search_conn
+from fusioncell.search.projector import SearchProjector, age_marks
+from fusioncell.search.queries import age_windows, search_conn
 from fusioncell.search.tables import search_rows
 from tests.search.conftest import MakeMember, at
 
@@ -294,3 +295,40 @@ def test_a_word_longer_than_postgresql_allows_is_written(cell: Cell, member: Mak
     tid, _ = sy.cell.open_thread("general", "נושא", "he", ["IL", "SY", "US"])
     sy.cell.send(tid, "א" * 5000 + " שלום", "he")
     assert sy.find("שלום")["total"] == 1
+
+
+@pytest.mark.parametrize("smallest", [13, 16])
+@pytest.mark.parametrize("top", [0, 5, 8191, 8192, 65535, 65536 + 5, 524288 + 5, 1_000_000, 10**7])
+def test_age_windows_cover_every_entry_once(top: int, smallest: int) -> None:
+    """PostgreSQL's windows, newest first, are contiguous down to entry 0, and each
+    window's one age token is held by exactly the rows of its entries (and older ones are
+    cut off by the id bound), so no match is skipped or found twice."""
+    below = top + 1
+    for mark, lo in age_windows(top, smallest):
+        assert 0 <= lo < below
+        if mark is not None:
+            for idx in {lo, below - 1, (lo + below) // 2}:
+                assert mark in age_marks(idx)
+            assert lo == 0 or mark not in age_marks(lo - 1)
+        below = lo
+    assert below == 0
+
+
+def test_the_newest_matches_are_found_across_windows(
+    cell: Cell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With few candidates allowed, the newest matches are returned whichever windows
+    they lie in, newest first, and every match when there are fewer."""
+    at_idx = [3_000, 600_000, 70_000, 9_000, 530_000, 5_000_000, 8_200]
+    projector = SearchProjector()
+    with transaction(cell.engine) as conn:
+        body = {"thread": "x", "text": "quokka", "lang": "en"}
+        for i in at_idx:
+            projector(conn, _entry(i, ("IL", "US")), body)
+        projector(conn, _entry(5_000_001, ("SY",)), body)  # newest, but hidden from IL
+    for k in (1, 3, 5, 20):
+        monkeypatch.setattr(queries, "CANDIDATES", k)
+        for typed in ("quokka ", "quok"):  # a prefix starts with larger windows
+            with reading(cell.engine) as conn:
+                got = [r["index"] for r in search_conn(conn, "IL", typed, limit=50)["results"]]
+            assert sorted(got, reverse=True) == sorted(at_idx, reverse=True)[:k]

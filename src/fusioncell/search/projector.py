@@ -306,13 +306,22 @@ def _vis(parties: Sequence[str]) -> str:
 # by age. A query's words never hold "_" (normalize's words are letters and digits), so
 # no query can name these tokens.
 PARTY_MARK = "_vis_{}"
-AGE_MARK = "_age_{}"
-AGE_SHIFT = 13  # an age bucket is 8,192 entries of the log
+# Age tokens at several sizes, one of each per row: `_age13_<idx >> 13>` is a bucket of
+# 8,192 log entries, `_age16_` of 65,536, `_age19_` of 524,288, `_age22_` of 4,194,304. A
+# window of the newest entries is then ONE token ANDed with the words and the party, an
+# entry every match needs, so GIN's fast scan skips along the words' long posting lists
+# to it instead of walking them (an OR of small buckets could not be skipped to).
+AGE_SHIFTS = (13, 16, 19, 22)
 MAX_LEXEME_BYTES = 2047  # PostgreSQL's limit for one word of a tsvector
 
 
-def age_bucket(idx: int) -> int:
-    return idx >> AGE_SHIFT
+def age_mark(shift: int, bucket: int) -> str:
+    return f"_age{shift}_{bucket}"
+
+
+def age_marks(idx: int) -> list[str]:
+    """The age tokens of a row of entry `idx`, one per bucket size."""
+    return [age_mark(s, idx >> s) for s in AGE_SHIFTS]
 
 
 def tsvector_literal(terms: str, extra: Iterable[str] = ()) -> str:
@@ -335,7 +344,7 @@ def row_values(entry: Entry, n: int, source: Source, f: Found, *, pg: bool) -> d
     st = entry.statement
     terms = normalize(f.text)
     parties = st.visibility if f.visibility is None else f.visibility
-    extra = [*(PARTY_MARK.format(p) for p in parties), AGE_MARK.format(age_bucket(entry.index))]
+    extra = [*(PARTY_MARK.format(p) for p in parties), *age_marks(entry.index)]
     return {
         "id": entry.index * TEXTS_PER_ENTRY + n,
         "idx": entry.index,

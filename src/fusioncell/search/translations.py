@@ -25,11 +25,10 @@ from sqlalchemy import Connection, delete, select
 
 from fusioncell.search.normalize import normalize
 from fusioncell.search.projector import (
-    AGE_MARK,
     ORIGINAL_SLOTS,
     PARTY_MARK,
     TEXTS_PER_ENTRY,
-    age_bucket,
+    age_marks,
     insert_rows,
     tsvector_literal,
 )
@@ -79,7 +78,7 @@ def index_machine(conn: Connection, found: Sequence[MachineText], languages: Seq
             continue
         terms = normalize(m.text)
         parties = [p for p in o.visibility.strip(",").split(",") if p]
-        marks = [*(PARTY_MARK.format(p) for p in parties), AGE_MARK.format(age_bucket(o.idx))]
+        marks = [*(PARTY_MARK.format(p) for p in parties), *age_marks(int(o.idx))]
         rid = int(o.id) + ORIGINAL_SLOTS * (1 + slot)
         rows[rid] = {
             **{c: getattr(o, c) for c in search_rows.c.keys() if c != "tsv"},  # noqa: SIM118
