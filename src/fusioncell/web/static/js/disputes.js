@@ -8,6 +8,9 @@
 // page). No inline code (CSP script-src 'self'); every visible text comes from data-
 // attributes.
 import { signAndAppend } from "./sign.js";
+import { newId, pageTools } from "./page.js";
+
+const { say, report, refused, textProblem, checked } = pageTools("disputes");
 
 const RAISED = "dispute.raised";
 const ANSWERED = "dispute.answered";
@@ -20,66 +23,6 @@ const REJECTED = "dispute.resolution.rejected";
 const RESOLVED = "dispute.resolved";
 const WITHDRAWN = "dispute.withdrawn";
 const REFERRED = "dispute.referred";
-// What the log refuses in a person's text (messaging/kinds.py check_text).
-const BIDI = /[\u202a-\u202e\u2066-\u2069]/u;
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u;
-const FSI = "\u2068";
-const PDI = "\u2069";
-
-/** A text of the page: data-KEY of #disputes-strings, else of #cell-strings (base.html). */
-function say(key, values = {}) {
-  const own = document.getElementById("disputes-strings")?.dataset || {};
-  const cell = document.getElementById("cell-strings")?.dataset || {};
-  let s = own[key] ?? cell[key] ?? "";
-  for (const [k, v] of Object.entries(values)) s = s.split(`{${k}}`).join(FSI + String(v) + PDI);
-  return s;
-}
-
-function report(message, { failed = false, detail = "" } = {}) {
-  const el = document.getElementById("disputes-status");
-  if (!el) return;
-  el.textContent = message;
-  if (detail) {
-    // The server's words (problem+json `detail`), isolated from the page's direction.
-    const b = document.createElement("bdi");
-    b.textContent = detail;
-    el.append(" ", b);
-  }
-  el.dataset.state = failed ? "failed" : "ok";
-  el.classList.toggle("failed", failed);
-}
-
-function refused(err) {
-  console.warn("disputes: refused:", err);
-  report(say("refused"), { failed: true, detail: err.message || String(err) });
-}
-
-function codeOf(ch) {
-  return `U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
-}
-
-/** Why the log would refuse this text, in the reader's language; null when it is fine. */
-function textProblem(value, max) {
-  const s = value.trim();
-  if (!s) return say("empty");
-  if ([...s].length > max) return say("tooLong", { n: max });
-  for (const ch of s) {
-    if (BIDI.test(ch)) return say("bidi", { code: codeOf(ch) });
-    if (CONTROL.test(ch)) return say("control", { code: codeOf(ch) });
-  }
-  return null;
-}
-
-/** Stop before signing when a text would be refused; focuses the field. */
-function checked(field, max) {
-  const problem = textProblem(field.value, max);
-  if (problem) {
-    report(problem, { failed: true });
-    field.focus();
-    return null;
-  }
-  return field.value.trim();
-}
 
 /** An optional text: {} when empty, {text, lang} when given, null when refused. */
 function optional(form) {
@@ -88,11 +31,6 @@ function optional(form) {
   const text = checked(field, Number(form.dataset.max) || 8000);
   if (text === null) return null;
   return { text, lang: form.elements.lang.value };
-}
-
-function newId() {
-  const b = crypto.getRandomValues(new Uint8Array(8));
-  return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
 
 function disputePage() {

@@ -8,72 +8,14 @@
 // Unicode code points, as the server does. No inline code (CSP script-src 'self').
 import { canonicalBytes } from "./jcs.js";
 import { signAndAppend } from "./sign.js";
+import { newId, pageTools } from "./page.js";
+
+const { say, report, refused, textProblem, checked } = pageTools("statements");
 
 const CREATED = "statement.created";
 const VERSION = "statement.version.proposed";
 const COMMENT = "statement.comment.added";
 const APPROVED = "statement.approved";
-// What the log refuses in a person's text (messaging/kinds.py check_text).
-const BIDI = /[\u202a-\u202e\u2066-\u2069]/u;
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u;
-const FSI = "\u2068";
-const PDI = "\u2069";
-
-function say(key, values = {}) {
-  const own = document.getElementById("statements-strings")?.dataset || {};
-  const cell = document.getElementById("cell-strings")?.dataset || {};
-  let s = own[key] ?? cell[key] ?? "";
-  for (const [k, v] of Object.entries(values)) s = s.split(`{${k}}`).join(FSI + String(v) + PDI);
-  return s;
-}
-
-function report(message, { failed = false, detail = "" } = {}) {
-  const el = document.getElementById("statements-status");
-  if (!el) return;
-  el.textContent = message;
-  if (detail) {
-    const b = document.createElement("bdi");
-    b.textContent = detail;
-    el.append(" ", b);
-  }
-  el.dataset.state = failed ? "failed" : "ok";
-  el.classList.toggle("failed", failed);
-}
-
-function refused(err) {
-  console.warn("statements: refused:", err);
-  report(say("refused"), { failed: true, detail: err.message || String(err) });
-}
-
-function codeOf(ch) {
-  return `U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
-}
-
-function textProblem(value, max) {
-  const s = value.trim();
-  if (!s) return say("empty");
-  if ([...s].length > max) return say("tooLong", { n: max });
-  for (const ch of s) {
-    if (BIDI.test(ch)) return say("bidi", { code: codeOf(ch) });
-    if (CONTROL.test(ch)) return say("control", { code: codeOf(ch) });
-  }
-  return null;
-}
-
-function checked(field, max) {
-  const problem = textProblem(field.value, max);
-  if (problem) {
-    report(problem, { failed: true });
-    field.focus();
-    return null;
-  }
-  return field.value.trim();
-}
-
-function newId() {
-  const b = crypto.getRandomValues(new Uint8Array(8));
-  return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-}
 
 function hex(buf) {
   return [...new Uint8Array(buf)].map((x) => x.toString(16).padStart(2, "0")).join("");
