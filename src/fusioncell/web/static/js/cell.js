@@ -797,10 +797,14 @@ class ThreadPage {
       return null;
     });
     if (!done) return;
-    el.text.value = "";
-    el.files.value = "";
-    el.urgency.selectedIndex = el.urgency.options.length - 1;
-    this.replyTo(null);
+    // The message may be on the page (live) before its append answers, and the writer may
+    // have begun the next one meanwhile: only a form still holding what was sent is reset.
+    if (el.text.value === body.text) {
+      el.text.value = "";
+      el.files.value = "";
+      el.urgency.selectedIndex = el.urgency.options.length - 1;
+      this.replyTo(null);
+    }
     await this.upsert(done.index);
     this.markRead(done.index);
   }
