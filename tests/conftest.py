@@ -72,9 +72,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         c.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"
     try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+        # Named by its schema, so that teardown can find every connection the test opened.
+        yield f"{base}{sep}options=-csearch_path%3D{schema}&application_name={schema}"
     finally:
         with admin.connect() as c:
+            # A connection left open by a stuck thread would hold locks that block the drop
+            # forever (seen once in CI): end them first, and never wait on a lock unbounded.
+            c.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": schema},
+            )
+            c.execute(text("SET lock_timeout = '60s'"))
             c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 

@@ -34,7 +34,8 @@ zones_app = typer.Typer(help="De-escalation zones and lines (GeoJSON).", no_args
 app.add_typer(zones_app, name="zones")
 
 out = Console()
-err = Console(stderr=True)
+# Errors are never wrapped: a path or an id broken over two lines cannot be copied.
+err = Console(stderr=True, soft_wrap=True)
 
 DataOpt = Annotated[
     Path,
