@@ -17,7 +17,7 @@ from fusioncell.identity.devices import new_member_key, register_member_key
 from fusioncell.ledger.keys import SigningKey
 from fusioncell.web import i18n
 from tests.diplomacy.conftest import MakeMember
-from tests.diplomacy.test_diplomacy import DELS, geneva, people, plenary
+from tests.diplomacy.test_diplomacy import AGENDA, DELS, geneva, people, plenary
 from tests.web.marks import check_marks, marks
 
 
@@ -88,7 +88,13 @@ def test_every_text_marked_for_translation_and_times_at_the_venue_and_the_reader
     nxt, _ = us.record_round([("Vienna", "en")], "2026-12-10", "2026-12-11", DELS, follows=rid)
 
     m = page(http, il, f"/diplomacy/m/{mid}", "he")
+    # The title, place and agenda are the scheduling entry's lists of {text, lang}: the
+    # text shown (the reader's language where given) is marked by its place in the list.
+    [sched] = {i for i, f in marks(m) if f == "title_2"}  # "מליאה", the Hebrew title
     assert set(marks(m)) == {
+        (sched, "title_2"),
+        (sched, "place_0"),
+        *((sched, f"agenda_{i}") for i in range(len(AGENDA))),
         (v1, "text"),
         (v2, "text"),
         (outcome, "text"),
@@ -102,6 +108,9 @@ def test_every_text_marked_for_translation_and_times_at_the_venue_and_the_reader
     assert "10:00:00" in m and "11:00:00" in m
     r = page(http, sy, f"/diplomacy/r/{rid}", "ar")
     assert (added.index, "text") in marks(r)
+    assert {(sched, "title_1"), (sched, "place_0")} <= set(marks(r))  # the meetings' table
+    [recorded] = {i for i, f in marks(r) if f == "place_1"}  # "جنيف", the round's place
+    assert recorded < sched
     check_marks(http, sy, r)
     # The open item is carried into the next round's agenda, marked there too.
     carried = page(http, sy, f"/diplomacy/r/{nxt}", "en")

@@ -9,7 +9,8 @@ import pytest
 
 from fusioncell.intel.client import IntelClient
 from fusioncell.web import i18n
-from tests.intel.conftest import MakeMember, issue
+from tests.intel.conftest import MakeMember, at, issue
+from tests.web.marks import check_marks, marks
 
 
 def page(http: Any, who: IntelClient, path: str, lang: str = "en", status: int = 200) -> str:
@@ -62,3 +63,33 @@ def test_what_each_party_sees(member: MakeMember, http: Any, lang: str) -> None:
     assert 'id="intel-widen"' in own and 'id="intel-tearline"' in own and "intel-openings" in own
     answer = page(http, il, "/intel", lang)
     assert 'class="intel-answer row" data-rfi="rfi-page-001" data-visibility="IL,SY,US"' in answer
+
+
+def test_a_party_released_to_later_has_the_widening_entrys_texts_translated(
+    member: MakeMember, http: Any
+) -> None:
+    il, sy = member("IL", "il-liaison"), member("SY", "sy-liaison")
+    first = issue(il, "convoy-p03", ["IL", "US"], body="גוף ראשון", lang="he", title="שיירה")
+    il.correct(
+        "convoy-p03",
+        title="שיירה ליד הקו",
+        summary="ארבע משאיות",
+        body="גוף מתוקן",
+        lang="he",
+        window=(at(-6), at(-1)),
+        grading="B1",
+    )
+    widened = il.widen("convoy-p03", ["IL", "SY", "US"]).index
+    # SY may not read the versions' entries (written before it was released to); the
+    # widening entry carries the current version's texts, and those are what is marked.
+    one = page(http, sy, "/intel/r/convoy-p03", "ar")
+    found = set(marks(one))
+    assert {(widened, "title"), (widened, "summary"), (widened, "body")} <= found
+    assert not {i for i, _ in found} & {first}  # the first version: nothing to translate by
+    check_marks(http, sy, one)
+    listing = page(http, sy, "/intel", "ar")
+    assert {(widened, "title"), (widened, "summary")} <= set(marks(listing))
+    check_marks(http, sy, listing)
+    # the originator's party reads the versions themselves
+    own = set(marks(page(http, il, "/intel/r/convoy-p03", "en")))
+    assert (first, "body") in own and widened not in {i for i, _ in own}

@@ -11,7 +11,7 @@ from typing import Any
 
 from markupsafe import escape
 
-MARK = re.compile(r'data-entry="(\d+)" data-field="([a-z_]+)"')
+MARK = re.compile(r'data-entry="(\d+)" data-field="([a-z0-9_]+)"')
 
 
 def marks(html: str) -> list[tuple[int, str]]:

@@ -34,6 +34,7 @@ from fusioncell.language import fields
 from fusioncell.ledger.entry import Author
 from fusioncell.ledger.keys import SigningKey
 from fusioncell.ledger.tables import log_entries
+from tests.web.marks import marks as marks_in_order
 
 TEMPLATES = Path(__file__).parents[2] / "src" / "fusioncell" / "web" / "templates"
 MINE = [
@@ -141,7 +142,7 @@ def page(http: TestClient, s: Seeded, member: str, path: str, lang: str = "en") 
 
 
 def marks(html: str) -> set[tuple[int, str]]:
-    return {(int(i), f) for i, f in re.findall(r'data-entry="(\d+)" data-field="([a-z_]+)"', html)}
+    return set(marks_in_order(html))
 
 
 def kind_of(cell: Cell, index: int) -> str:

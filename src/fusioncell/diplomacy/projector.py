@@ -113,6 +113,7 @@ class DiplomacyProjector(CharterProjector):
                     version=1,
                     last_idx=entry.index,
                     last_at=entry.time,
+                    text_idx=None,
                 )
             )
 
@@ -268,6 +269,7 @@ class DiplomacyProjector(CharterProjector):
                 version=1,
                 last_idx=entry.index,
                 last_at=entry.time,
+                text_idx=entry.index,
                 **self._content_row(r.content),
             )
         )
@@ -332,6 +334,7 @@ class DiplomacyProjector(CharterProjector):
                 version=diplomacy_rounds.c.version + 1,
                 last_idx=entry.index,
                 last_at=entry.time,
+                text_idx=entry.index,
                 **new,
             )
         )

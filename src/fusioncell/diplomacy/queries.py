@@ -66,6 +66,7 @@ def _round_summary(r: Any) -> dict[str, Any]:
         "next": {"state": r.next_state, "date": r.next_date, "round": r.next_round},
         "version": int(r.version),
         "last": {"index": int(r.last_idx), "time": r.last_at},
+        "text_index": None if r.text_idx is None else int(r.text_idx),
     }
 
 

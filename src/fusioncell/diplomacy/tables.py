@@ -26,6 +26,9 @@ diplomacy_rounds = Table(
     Column("version", Integer, nullable=False),
     Column("last_idx", Position, nullable=False),
     Column("last_at", String(32), nullable=False),
+    # The entry whose place and note are shown (recorded or last revised), for their
+    # translations; none for the charter's rounds.
+    Column("text_idx", Position, nullable=True),
 )
 Index("ix_diplomacy_rounds_follows", diplomacy_rounds.c.follows)
 

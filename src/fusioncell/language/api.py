@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["language"])
 
 Reader = Annotated[Principal, require(Permission.CELL_READ)]
 TermId = Annotated[str, Path(pattern=kinds.TERM_RE.pattern)]
-_ITEM = re.compile(r"^([1-9][0-9]{0,17}):([a-z][a-z_]{0,31})$")
+_ITEM = re.compile(r"^([1-9][0-9]{0,17}):([a-z][a-z0-9_]{0,31})$")
 
 
 def parse_items(t: list[str], entry: int | None, field: str | None) -> list[tuple[int, str]]:

@@ -7,6 +7,8 @@ every translatable text is named here. A capability adds its own with one line:
     register("dispute.raised", "text", ("text",))
 
 `lang` is the path of the text's language (default: "lang" beside the text's own key).
+A path may step into a list by position: a text given as a list of {text, lang} (a
+meeting's title, an agenda) has one field per item, `title_0`, `title_1`, ...
 """
 
 from __future__ import annotations
@@ -14,28 +16,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+Path = tuple[str | int, ...]
+
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    text: tuple[str, ...]
-    lang: tuple[str, ...]
+    text: Path
+    lang: Path
 
 
 REGISTRY: dict[str, dict[str, Field]] = {}
 
 
-def register(kind: str, field: str, text: tuple[str, ...], lang: tuple[str, ...] = ()) -> None:
+def register(kind: str, field: str, text: Path, lang: Path = ()) -> None:
     """`field` of entries of `kind` is the text at `text`, in the language at `lang`
     (default: a key "lang" beside the text)."""
     REGISTRY.setdefault(kind, {})[field] = Field(text, lang or (*text[:-1], "lang"))
 
 
-def _at(body: dict[str, Any], path: tuple[str, ...]) -> Any:
+def register_list(kind: str, field: str, most: int) -> None:
+    """`field` of entries of `kind` is a list of at most `most` {text, lang}: one field per
+    item, `<field>_<position>`."""
+    for i in range(most):
+        register(kind, f"{field}_{i}", (field, i, "text"), (field, i, "lang"))
+
+
+def _at(body: dict[str, Any], path: Path) -> Any:
     value: Any = body
     for key in path:
-        if not isinstance(value, dict):
+        if isinstance(key, int):
+            if not isinstance(value, list) or key >= len(value):
+                return None
+            value = value[key]
+        elif isinstance(value, dict):
+            value = value.get(key)
+        else:
             return None
-        value = value.get(key)
     return value
 
 
@@ -123,6 +139,15 @@ for _kind in (
     "diplomacy.followup.closed",
 ):
     register(_kind, "text", ("text",))
+# A round's place and note, a meeting's title, place and agenda: lists of {text, lang},
+# at most one per language of the cell (kinds.MAX_AGENDA agenda items).
+_LANGS = 8
+for _kind in ("diplomacy.round.recorded", "diplomacy.round.revised"):
+    register_list(_kind, "place", _LANGS)
+    register_list(_kind, "note", _LANGS)
+register_list("diplomacy.meeting.scheduled", "title", _LANGS)
+register_list("diplomacy.meeting.scheduled", "place", _LANGS)
+register_list("diplomacy.meeting.scheduled", "agenda", 40)
 # Joint statements' texts are written in every language of the cell; their titles and
 # comments are written in one.
 register("statement.created", "title", ("title",))

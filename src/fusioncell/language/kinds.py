@@ -37,7 +37,7 @@ LABELS: dict[str, str] = {
 }
 
 TERM_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
-FIELD_RE = re.compile(r"^[a-z][a-z_]{0,31}$")
+FIELD_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_TERM_CHARS = 120
 MAX_NOTE_CHARS = 1000

@@ -21,6 +21,7 @@ from fusioncell.db import reading
 from fusioncell.errors import NotFound
 from fusioncell.intel import kinds, queries
 from fusioncell.intel.projector import NO_REPORT
+from fusioncell.intel.tables import intel_releases
 from fusioncell.ledger.tables import log_entries
 from fusioncell.messaging.projector import split
 from fusioncell.web.render import localized, page_language, render
@@ -69,6 +70,36 @@ def _readable(cell: Cell, who: Principal, indices: list[int]) -> set[int]:
         return {int(r.idx) for r in rows if may(who.party, tuple(split(r.visibility)))}
 
 
+def _widened_at(cell: Cell, reports: list[str]) -> dict[str, list[int]]:
+    """The entries that widened each report's release, oldest first."""
+    out: dict[str, list[int]] = {r: [] for r in reports}
+    with reading(cell.engine) as conn:
+        for row in conn.execute(
+            select(intel_releases.c.report, intel_releases.c.idx)
+            .where(intel_releases.c.report.in_(reports), intel_releases.c.what == "widened")
+            .order_by(intel_releases.c.idx)
+        ):
+            out[row.report].append(int(row.idx))
+    return out
+
+
+def _widened_copies(
+    versions: list[int], widened_at: list[int], readable: set[int]
+) -> dict[int, int]:
+    """For each version the reader may not read, the widening entry it may read that
+    carries that version's texts (the one current when the release was widened): a party
+    released to later reads, and has translated, the texts of that entry."""
+    versions = sorted(versions)
+    out: dict[int, int] = {}
+    for n, v in enumerate(versions):
+        later = versions[n + 1] if n + 1 < len(versions) else None
+        for w in widened_at:
+            if v not in readable and w > v and (later is None or w < later) and w in readable:
+                out[v] = w
+                break
+    return out
+
+
 @router.get("/intel")
 def intel_page(request: Request, cell: CellDep, who: Member) -> Response:
     reports = queries.reports(cell, who)
@@ -76,13 +107,20 @@ def intel_page(request: Request, cell: CellDep, who: Member) -> Response:
     rfis = queries.rfis(cell, who)
     shown = [r["summary_index"] if r["withheld"] else r["current_index"] for r in reports]
     shown += [q["requested_index"] for q in rfis]
+    widened = _widened_at(cell, [r["id"] for r in reports if not r["withheld"]])
+    readable = _readable(cell, who, shown + [w for ws in widened.values() for w in ws])
+    copies: dict[int, int] = {}
+    for r in reports:
+        if not r["withheld"]:
+            copies |= _widened_copies([r["current_index"]], widened[r["id"]], readable)
     return render(
         request,
         "intel.html",
         reports=reports,
         own_reports=own,
         rfis=rfis,
-        readable=_readable(cell, who, shown),
+        readable=readable,
+        copies=copies,
         **_common(request, cell, who),
     )
 
@@ -98,6 +136,9 @@ def report_page(request: Request, cell: CellDep, who: Member, report: str) -> Re
     shown = [head["summary_index"] if head["withheld"] else head["current_index"]]
     shown += [v["index"] for v in full["versions"]] if full else []
     shown += [a["index"] for a in head.get("assessments", [])]
+    versions = [v["index"] for v in full["versions"]] if full else []
+    widened_at = _widened_at(cell, [report])[report]
+    readable = _readable(cell, who, shown + widened_at)
     return render(
         request,
         "intel_report.html",
@@ -105,7 +146,8 @@ def report_page(request: Request, cell: CellDep, who: Member, report: str) -> Re
         full=full,
         current=current,
         openings=openings,
-        readable=_readable(cell, who, shown),
+        readable=readable,
+        copies=_widened_copies(versions, widened_at, readable),
         originator=head["party"] == who.party,
         **_common(request, cell, who),
     )

@@ -50,7 +50,7 @@ function targets(root) {
   const lang = readerLang();
   return [...root.querySelectorAll("[data-entry][data-field]:not([data-translated])")].filter(
     (el) => {
-      if (!/^[1-9][0-9]*$/.test(el.dataset.entry) || !/^[a-z][a-z_]*$/.test(el.dataset.field)) {
+      if (!/^[1-9][0-9]*$/.test(el.dataset.entry) || !/^[a-z][a-z0-9_]*$/.test(el.dataset.field)) {
         return false;
       }
       // A text already in the reader's language needs nothing beside it.
