@@ -137,6 +137,11 @@ def test_queries_in_each_language(cell: Cell, member: MakeMember) -> None:
     assert sy.find("negotiations banana")["total"] == 0
     assert sy.find('"ceasefire lines"')["total"] == 1
     assert sy.find('"lines ceasefire"')["total"] == 0
+    # Both neighbouring pairs of a phrase, but not in one run: not the phrase.
+    sy.cell.send(tid, "Border crossing reopened; the crossing point was closed.", "en")
+    assert sy.find('"border crossing point"')["total"] == 0
+    assert sy.find('"crossing point"')["total"] == 1
+    assert sy.find('"the crossing point was"')["total"] == 1
     assert sy.find("ceasef")["total"] == 1
     assert sy.find("ceasef ")["total"] == 0  # a finished word is a word, not a prefix
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, cast, insert, select
@@ -307,11 +308,19 @@ def _vis(parties: Sequence[str]) -> str:
 # no query can name these tokens.
 PARTY_MARK = "_vis_{}"
 # Age tokens at several sizes, one of each per row: `_age13_<idx >> 13>` is a bucket of
-# 8,192 log entries, `_age16_` of 65,536, `_age19_` of 524,288, `_age22_` of 4,194,304. A
-# window of the newest entries is then ONE token ANDed with the words and the party, an
+# 8,192 log entries, `_age15_` of 32,768, and so on by fours up to `_age23_` (8,388,608).
+# A window of the newest entries is then ONE token ANDed with the words and the party, an
 # entry every match needs, so GIN's fast scan skips along the words' long posting lists
-# to it instead of walking them (an OR of small buckets could not be skipped to).
-AGE_SHIFTS = (13, 16, 19, 22)
+# to it instead of walking them (an OR of small buckets could not be skipped to). Sizes
+# grow by four, not eight: PostgreSQL reads every match of a window from the table
+# (a bitmap scan cannot stop at the LIMIT), so a window too large for what is still
+# wanted costs up to four times the rows needed, not eight.
+AGE_SHIFTS = (13, 15, 17, 19, 21, 23)
+# A phrase's neighbouring words, as one token per pair of a row's consecutive terms
+# (`_p_<a>_<b>`): GIN holds no positions, so without them every row holding all the words
+# of "a b c" is read back to check their order; with them only the rows holding both
+# pairs are, and the order is still checked (<->) on those.
+PAIR_MARK = "_p_{}_{}"
 MAX_LEXEME_BYTES = 2047  # PostgreSQL's limit for one word of a tsvector
 
 
@@ -327,24 +336,44 @@ def age_marks(idx: int) -> list[str]:
 def tsvector_literal(terms: str, extra: Iterable[str] = ()) -> str:
     """The terms as a tsvector with their positions, built here rather than by a text
     search configuration, so PostgreSQL holds exactly the terms SQLite does; `extra`
-    tokens (party, age) are added without a position."""
+    tokens (party, age) and the pairs of consecutive terms are added without a position."""
     positions: dict[str, list[int]] = {}
-    for i, t in enumerate(terms.split(), start=1):
+    split = terms.split()
+    for i, t in enumerate(split, start=1):
         if len(t.encode("utf-8")) > MAX_LEXEME_BYTES:
             continue  # PostgreSQL refuses it; no query (200 characters at most) is one
         positions.setdefault(t, []).append(min(i, 16383))  # PostgreSQL's largest position
+    pairs = dict.fromkeys(pair_marks(split))
     words = [
-        "'{}':{}".format(t.replace("\\", "\\\\").replace("'", "''"), ",".join(map(str, p[:256])))
-        for t, p in positions.items()
+        "'{}':{}".format(_quoted(t), ",".join(map(str, p[:256]))) for t, p in positions.items()
     ]
-    return " ".join([*words, *(f"'{x}'" for x in extra)])
+    return " ".join([*words, *(f"'{_quoted(x)}'" for x in (*pairs, *extra))])
+
+
+def _quoted(t: str) -> str:
+    return t.replace("\\", "\\\\").replace("'", "''")
+
+
+def pair_marks(terms: Sequence[str]) -> list[str]:
+    """The pair tokens of consecutive terms (too long a pair is left out: a phrase holding
+    it is then checked on its words alone)."""
+    out = []
+    for a, b in pairwise(terms):
+        mark = PAIR_MARK.format(a, b)
+        if len(mark.encode("utf-8")) <= MAX_LEXEME_BYTES:
+            out.append(mark)
+    return out
+
+
+def tsv_text(terms: str, parties: Iterable[str], idx: int) -> str:
+    """PostgreSQL's tsvector of a row: its terms, pairs, party and age tokens."""
+    return tsvector_literal(terms, [*(PARTY_MARK.format(p) for p in parties), *age_marks(idx)])
 
 
 def row_values(entry: Entry, n: int, source: Source, f: Found, *, pg: bool) -> dict[str, Any]:
     st = entry.statement
     terms = normalize(f.text)
     parties = st.visibility if f.visibility is None else f.visibility
-    extra = [*(PARTY_MARK.format(p) for p in parties), *age_marks(entry.index)]
     return {
         "id": entry.index * TEXTS_PER_ENTRY + n,
         "idx": entry.index,
@@ -364,7 +393,7 @@ def row_values(entry: Entry, n: int, source: Source, f: Found, *, pg: bool) -> d
         "withheld": f.withheld,
         "text": f.text,
         "terms": terms,
-        "tsv_text": tsvector_literal(terms, extra) if pg else None,
+        "tsv_text": tsv_text(terms, parties, entry.index) if pg else None,
     }
 
 

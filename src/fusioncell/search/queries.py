@@ -32,6 +32,7 @@ from fusioncell.search.projector import (
     TEXTS_PER_ENTRY,
     age_mark,
     areas,
+    pair_marks,
 )
 
 MAX_QUERY_CHARS = 200
@@ -135,9 +136,17 @@ def _ts_term(t: str) -> str:
     return "'" + t.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+def _ts_group(g: tuple[str, ...]) -> str:
+    phrase = " <-> ".join(_ts_term(t) for t in g)
+    # A phrase also needs its pairs of neighbouring words (projector.PAIR_MARK), which the
+    # index holds: only rows holding those are read back for the order check.
+    return "(" + " & ".join([*(_ts_term(p) for p in pair_marks(g)), f"({phrase})"]) + ")"
+
+
 def tsquery(q: Query) -> str:
-    """A tsquery literal: terms quoted, phrases with <->, prefixes with :*."""
-    parts = ["(" + " <-> ".join(_ts_term(t) for t in g) + ")" for g in q.groups]
+    """A tsquery literal: terms quoted, phrases with <-> (and their pair tokens), prefixes
+    with :*."""
+    parts = [_ts_group(g) if len(g) > 1 else "(" + _ts_term(g[0]) + ")" for g in q.groups]
     if q.prefixes:
         alts = [parts.pop(), *(_ts_term(p) + ":*" for p in q.prefixes)]
         parts.append("(" + " | ".join(alts) + ")")
@@ -227,13 +236,13 @@ def _sqlite(
 # PostgreSQL's GIN index cannot return matches newest first, so the newest are found by
 # age windows, newest first, each window ONE age token of the rows (projector.AGE_SHIFTS)
 # ANDed with the words and the party: the rest of the newest bucket of 8,192 entries, the
-# bucket before it, then the rest of the enclosing bucket of 65,536 and the one before,
+# bucket before it, then the rest of the enclosing bucket of 32,768 and the one before,
 # and so on up the sizes, then whatever is older, until CANDIDATES are found. A single
 # token is an entry every match needs, so GIN's fast scan skips along the words' posting
 # lists to the window's rows; a common word stops in the first windows, a rare one costs
 # a few small index probes.
 _PER_SIZE = 2
-_PREFIX_SHIFT = AGE_SHIFTS[1]
+_PREFIX_SHIFT = 17
 
 
 def age_windows(top: int, smallest: int = AGE_SHIFTS[0]) -> Iterator[tuple[str | None, int]]:

@@ -26,11 +26,9 @@ from sqlalchemy import Connection, delete, select
 from fusioncell.search.normalize import normalize
 from fusioncell.search.projector import (
     ORIGINAL_SLOTS,
-    PARTY_MARK,
     TEXTS_PER_ENTRY,
-    age_marks,
     insert_rows,
-    tsvector_literal,
+    tsv_text,
 )
 from fusioncell.search.tables import MACHINE, ORIGINAL, search_rows
 
@@ -78,7 +76,6 @@ def index_machine(conn: Connection, found: Sequence[MachineText], languages: Seq
             continue
         terms = normalize(m.text)
         parties = [p for p in o.visibility.strip(",").split(",") if p]
-        marks = [*(PARTY_MARK.format(p) for p in parties), *age_marks(int(o.idx))]
         rid = int(o.id) + ORIGINAL_SLOTS * (1 + slot)
         rows[rid] = {
             **{c: getattr(o, c) for c in search_rows.c.keys() if c != "tsv"},  # noqa: SIM118
@@ -87,7 +84,7 @@ def index_machine(conn: Connection, found: Sequence[MachineText], languages: Seq
             "lang": m.lang,
             "text": m.text.strip(),
             "terms": terms,
-            "tsv_text": tsvector_literal(terms, marks) if pg else None,
+            "tsv_text": tsv_text(terms, parties, int(o.idx)) if pg else None,
         }
     if not rows:
         return 0
