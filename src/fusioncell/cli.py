@@ -131,7 +131,14 @@ def serve(
         # The app's lifespan starts the deadline engine (passed deadlines are acted on first).
         if not cell.settings.deadline_engine:
             out.print("deadline engine off here (FUSIONCELL_DEADLINE_ENGINE=false)")
-        uvicorn.run(create_app(cell), host=host, port=port, log_level="warning")
+        uvicorn.run(
+            create_app(cell),
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=True,
+            forwarded_allow_ips=cell.settings.forwarded_allow_ips,
+        )
 
 
 @app.command()

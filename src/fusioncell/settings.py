@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     session_idle: timedelta = timedelta(hours=1)
     secure_cookies: bool = True  # browsers accept Secure cookies from http://127.0.0.1 too
     hsts: bool = False  # set when served over HTTPS
+    # The reverse proxies whose X-Forwarded-For / -Proto are believed (comma-separated
+    # addresses, or "*"): the client address they give is what sign-in's rate limit counts.
+    # A proxy must SET X-Forwarded-For to the peer's address, not append to it (docs/deploy.md).
+    forwarded_allow_ips: str = "127.0.0.1"
     demo_auto_approve: bool = False  # the demo registers new devices with the root key
     # Run the deadline engine (docs/deadlines.md) in this process while it holds the lock.
     deadline_engine: bool = True
