@@ -33,6 +33,7 @@ from fusioncell.messaging.receipts import DeliveryRecorder
 from fusioncell.notify import api as notify_api
 from fusioncell.notify.service import Notifications
 from fusioncell.search import api as search_api
+from fusioncell.sitrep import api as sitrep_api
 from fusioncell.statements import api as statements_api
 from fusioncell.understandings import api as understandings_api
 from fusioncell.web import (
@@ -49,6 +50,7 @@ from fusioncell.web import (
     line_pages,
     notify_pages,
     search_pages,
+    sitrep_pages,
     statements_pages,
     understandings_pages,
     views,
@@ -127,6 +129,8 @@ def create_app(cell: Cell) -> FastAPI:
     app.include_router(statements_pages.router)
     app.include_router(search_api.router)
     app.include_router(search_pages.router)
+    app.include_router(sitrep_api.router)  # the situation report (docs/sitrep.md)
+    app.include_router(sitrep_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, max_bytes=cell.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=cell.settings.hsts)

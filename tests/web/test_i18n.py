@@ -304,6 +304,10 @@ def test_every_page_renders_in_every_locale(
         (member, "/duty/board", 200),
         (member, "/line", 200),
         (duty, "/board", 200),
+        (member, "/sitrep", 200),  # the situation report (fusioncell.sitrep)
+        (duty, "/sitrep?from=2026-11-20&to=2026-11-26", 200),
+        (member, "/sitrep?party=IL", 404),
+        (member, "/sitrep?from=2026-11-26&to=2026-11-20", 400),
         (member, "/commerce", 200),
         (member, f"/commerce/p/{proposal}", 200),
         (member, "/intel", 200),

@@ -241,3 +241,48 @@ def _checks(conn: Connection, figures: dict[str, PartyFigures], start: str, at: 
         fig.checks += int(n)
         name = _CHECK_FIELDS.get(state, "checks_open")
         setattr(fig, name, getattr(fig, name) + int(n))
+
+
+# ---- for other reports over any period (the situation report, fusioncell.sitrep) --------
+
+
+@dataclass
+class Breach:
+    """A deadline the reader may see that passed unmet (its missed entry is in the log)."""
+
+    key: str
+    kind: str
+    party: str
+    due: str
+    state: str  # open: still owed; met: met late; done: every escalation step taken
+    refs: dict[str, Any]
+
+
+def figures_between(
+    conn: Connection,
+    who: Principal,
+    genesis: Genesis,
+    charter: Charter,
+    since: datetime,
+    until: datetime,
+) -> list[PartyFigures]:
+    """The board's per-party figures over [since, until] instead of a fixed period."""
+    return _figures(conn, who, genesis, charter, rfc3339(since), rfc3339(until))
+
+
+def breaches_between(
+    conn: Connection, who: Principal, genesis: Genesis, since: datetime, until: datetime
+) -> tuple[int, list[Breach]]:
+    """The breaches the board counts per party over [since, until]: how many, and the
+    first MAX_CLOCKS of them by due time."""
+    q = select(deadlines).where(
+        deadlines.c.step >= 1,
+        deadlines.c.due >= rfc3339(since),
+        deadlines.c.due <= rfc3339(until),
+    )
+    q = where_readable(q, deadlines.c.visibility, who, genesis)
+    total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    rows = conn.execute(q.order_by(deadlines.c.due, deadlines.c.key).limit(MAX_CLOCKS)).all()
+    return int(total), [
+        Breach(r.key, r.kind, r.party, r.due, r.state, json.loads(r.refs)) for r in rows
+    ]
