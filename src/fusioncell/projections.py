@@ -6,9 +6,9 @@ a test holds the live tables to exactly that.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from fusioncell.cell import Cell
 from fusioncell.commerce.projector import CommerceProjector
@@ -196,33 +196,44 @@ CHUNK = 2000
 def rebuild(cell: Cell, progress: Callable[[int, int], None] | None = None) -> int:
     """Recompute every projection from the log, in one transaction. Returns entries read."""
     with transaction(cell.engine) as conn:
-        size = (
-            int(
-                conn.execute(
-                    select(log_entries.c.idx).order_by(log_entries.c.idx.desc()).limit(1)
-                ).scalar()
-                or -1
-            )
-            + 1
-        )
-        for t in reversed(PROJECTED):
-            conn.execute(delete(t))
-        conn.execute(update(device_requests).values(registered_index=None))
-        for start in range(0, size, CHUNK):
-            rows = conn.execute(
-                select(log_entries.c.leaf, log_bodies.c.body)
-                .join(log_bodies, log_bodies.c.idx == log_entries.c.idx)
-                .where(log_entries.c.idx >= start, log_entries.c.idx < start + CHUNK)
-                .order_by(log_entries.c.idx)
-            ).all()
-            for r in rows:
-                entry = parse_leaf(bytes(r.leaf))
-                body = loads_canonical(bytes(r.body))
-                if entry.statement.kind in TRUST_KINDS:
-                    Ledger._project_trust(conn, entry, body)
-                for project in cell.ledger.projectors:
-                    project(conn, entry, body)
-            if progress:
-                progress(min(start + CHUNK, size), size)
+        size = rebuild_in(conn, cell.ledger.projectors, progress)
     cell.ledger._ring_size = -1  # reload the key ring from the rebuilt tables
+    return size
+
+
+def rebuild_in(
+    conn: Connection,
+    projectors: Sequence[Projector],
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """`rebuild` inside the caller's transaction: a restore checks its projections against
+    it before committing (fusioncell.backup)."""
+    size = (
+        int(
+            conn.execute(
+                select(log_entries.c.idx).order_by(log_entries.c.idx.desc()).limit(1)
+            ).scalar()
+            or -1
+        )
+        + 1
+    )
+    for t in reversed(PROJECTED):
+        conn.execute(delete(t))
+    conn.execute(update(device_requests).values(registered_index=None))
+    for start in range(0, size, CHUNK):
+        rows = conn.execute(
+            select(log_entries.c.leaf, log_bodies.c.body)
+            .join(log_bodies, log_bodies.c.idx == log_entries.c.idx)
+            .where(log_entries.c.idx >= start, log_entries.c.idx < start + CHUNK)
+            .order_by(log_entries.c.idx)
+        ).all()
+        for r in rows:
+            entry = parse_leaf(bytes(r.leaf))
+            body = loads_canonical(bytes(r.body))
+            if entry.statement.kind in TRUST_KINDS:
+                Ledger._project_trust(conn, entry, body)
+            for project in projectors:
+                project(conn, entry, body)
+        if progress:
+            progress(min(start + CHUNK, size), size)
     return size
