@@ -32,6 +32,10 @@ from fusioncell.messaging import api as cell_api
 from fusioncell.messaging.receipts import DeliveryRecorder
 from fusioncell.notify import api as notify_api
 from fusioncell.notify.service import Notifications
+from fusioncell.ops import api as ops_api
+from fusioncell.ops import metrics
+from fusioncell.ops.probe import Prober, cell_state
+from fusioncell.ops.requests import RequestObserver
 from fusioncell.search import api as search_api
 from fusioncell.sitrep import api as sitrep_api
 from fusioncell.statements import api as statements_api
@@ -82,6 +86,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await notifications.stop()
         await hub.stop()
         receipts.close()
+        app.state.prober.close()
+        metrics.process_stopped()
 
 
 def create_app(cell: Cell) -> FastAPI:
@@ -95,6 +101,10 @@ def create_app(cell: Cell) -> FastAPI:
     )
     app.state.cell = cell
     app.state.hub = Hub(cell)  # the live stream; its deliveries become receipts (lifespan)
+    # Operations (docs/operations.md): probes on connections of their own, and metrics
+    # with the cell's state read at each scrape.
+    app.state.prober = Prober(cell.engine.url.render_as_string(hide_password=False))
+    app.state.metrics_registry = metrics.registry(metrics.CellCollector(lambda: cell_state(cell)))
     errors.install(app)
     app.include_router(log_api.router)
     app.include_router(v1.router)
@@ -131,7 +141,10 @@ def create_app(cell: Cell) -> FastAPI:
     app.include_router(search_pages.router)
     app.include_router(sitrep_api.router)  # the situation report (docs/sitrep.md)
     app.include_router(sitrep_pages.router)
+    app.include_router(ops_api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, max_bytes=cell.settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, hsts=cell.settings.hsts)
+    # Last, so outermost: every answer gets its request id, metrics and log line.
+    app.add_middleware(RequestObserver)
     return app

@@ -131,6 +131,11 @@ def serve(
         # The app's lifespan starts the deadline engine (passed deadlines are acted on first).
         if not cell.settings.deadline_engine:
             out.print("deadline engine off here (FUSIONCELL_DEADLINE_ENGINE=false)")
+        # One JSON object per line on stderr (docs/operations.md); uvicorn's access log
+        # is off: the app logs each request itself, by route template, never the path.
+        from fusioncell.ops import logs
+
+        logs.configure(cell.settings.log_format, cell.settings.log_level)
         uvicorn.run(
             create_app(cell),
             host=host,
@@ -138,6 +143,8 @@ def serve(
             log_level="warning",
             proxy_headers=True,
             forwarded_allow_ips=cell.settings.forwarded_allow_ips,
+            log_config=None,
+            access_log=False,
         )
 
 
@@ -167,6 +174,10 @@ def demo(
             soft_wrap=True,
         )
     if serve_:
+        import os
+
+        # A person watches the demo's terminal: readable lines, unless asked otherwise.
+        os.environ.setdefault("FUSIONCELL_LOG_FORMAT", "text")
         serve(data=data, host="127.0.0.1", port=port)
 
 

@@ -21,6 +21,9 @@ WRITE = {"fc_write": True}
 
 
 def make_engine(url: str, **kw: Any) -> Engine:
+    # An error's text never carries the statement's parameters (bodies, hashes, secrets):
+    # it reaches the logs (docs/operations.md).
+    kw.setdefault("hide_parameters", True)
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":

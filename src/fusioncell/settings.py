@@ -73,6 +73,15 @@ class Settings(BaseSettings):
     translate_model_dir: Path | None = None
     translate_timeout: float = 10.0  # seconds; a slower answer is "translation unavailable"
 
+    # Operations (docs/operations.md): logs as one JSON object per line ("text": for a
+    # person at a terminal), and who may read GET /metrics: a caller on this machine not
+    # relayed by a proxy (unless metrics_loopback is off), or one sending the token as
+    # `Authorization: Bearer`. The token is never logged or shown.
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_token: SecretStr | None = None
+    metrics_loopback: bool = True
+
     @classmethod
     def for_data(cls, data: Path) -> Settings:
         """Settings of the cell in `data`: its settings.toml, then FUSIONCELL_* variables."""

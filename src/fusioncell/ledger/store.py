@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ from fusioncell.ledger.trust import (
     TrustError,
     WitnessRecord,
 )
+from fusioncell.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,7 @@ class _Pending:
     sub: Submission
     verified_with: VerifierKey | None
     future: Future[Appended]
+    queued: float = 0.0  # time.perf_counter() at submission (the append latency metric)
 
 
 # On PostgreSQL one statement text for any number of nodes (an array parameter), so the
@@ -364,7 +367,7 @@ class Ledger:
                 verified = key
         fut: Future[Appended] = Future()
         self._ensure_worker()
-        self._queue.put(_Pending(sub, verified, fut))
+        self._queue.put(_Pending(sub, verified, fut, time.perf_counter()))
         return fut
 
     def _ensure_worker(self) -> None:
@@ -492,8 +495,12 @@ class Ledger:
         self._ring_size = size
         self._frontier, self._frontier_size = new_frontier, size
         self._committed(size)  # first: once submit returns, the listeners have been told
+        done = time.perf_counter()
         for p, res in results:
             p.future.set_result(res)
+        metrics.observe_append(
+            (p.sub.statement.kind for p, _ in results), (done - p.queued for p, _ in results)
+        )
 
     def _check(self, ring: KeyRing, index: int, p: _Pending) -> None:
         st = p.sub.statement

@@ -40,6 +40,7 @@ from sqlalchemy import select
 from fusioncell.authz import Principal
 from fusioncell.authz.visibility import visible
 from fusioncell.cell import Cell
+from fusioncell.clock import parse_rfc3339
 from fusioncell.db import reading
 from fusioncell.entries import ITEM_COLUMNS, entry_item
 from fusioncell.ledger.store import LOG_CHANNEL
@@ -64,6 +65,7 @@ class Frame:
     index: int
     visibility: frozenset[str]
     text: str  # the whole `{"type":"entry",...}` frame
+    appended: float = 0.0  # the entry's log time, as a POSIX timestamp (fan-out lag)
 
 
 def dumps(frame: dict[str, Any]) -> str:
@@ -72,7 +74,9 @@ def dumps(frame: dict[str, Any]) -> str:
 
 def _frame(row: Any) -> Frame:
     item = entry_item(row)
-    return Frame(item["index"], frozenset(item["visibility"]), dumps({"type": "entry", **item}))
+    text = dumps({"type": "entry", **item})
+    appended = parse_rfc3339(item["time"]).timestamp()
+    return Frame(item["index"], frozenset(item["visibility"]), text, appended)
 
 
 def _entries_query(start: int) -> Any:

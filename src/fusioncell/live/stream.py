@@ -27,6 +27,7 @@ from fusioncell.authz import Permission, Principal
 from fusioncell.clock import rfc3339
 from fusioncell.errors import DomainError, Invalid
 from fusioncell.live.hub import PAGE, Frame, Hub, dumps
+from fusioncell.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +92,11 @@ class Subscriber:
         """Feed the client until it leaves, is cut off, or the server stops."""
         feeder = asyncio.create_task(self._feed())
         watcher = asyncio.create_task(self._watch())
+        metrics.LIVE_SUBSCRIBERS.inc()
         try:
             await asyncio.wait({feeder, watcher}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            metrics.LIVE_SUBSCRIBERS.dec()
             for t in (feeder, watcher):
                 t.cancel()
             await asyncio.gather(feeder, watcher, return_exceptions=True)
@@ -152,18 +155,26 @@ class Subscriber:
                 continue
             if self.cursor < hub.first:
                 raise _TooSlow  # further behind than the cache: resume from the database
-            await self._send_frames(hub.cached(self.cursor))
+            await self._send_frames(hub.cached(self.cursor), live=True)
 
     def _may_read(self, f: Frame) -> bool:
         return self.sees_all or self.who.party in f.visibility
 
-    async def _send_frames(self, frames: list[Frame], *, upto: int | None = None) -> None:
+    async def _send_frames(
+        self, frames: list[Frame], *, upto: int | None = None, live: bool = False
+    ) -> None:
+        """`live`: entries appended while the client listened, whose fan-out lag counts
+        (a backfill's are as old as the client's absence)."""
         sent: list[int] = []
+        clock = self.hub.cell.clock
         try:
             for f in frames:
                 if self._may_read(f):
                     await self._send_text(f.text)
                     sent.append(f.index)
+                    if live:
+                        lag = clock.now().timestamp() - f.appended
+                        metrics.LIVE_LAG_SECONDS.observe(max(0.0, lag))
                 self.cursor = f.index + 1
         finally:
             if sent:
@@ -187,6 +198,7 @@ class Subscriber:
         """Tell the client where to resume, and close. A stalled client gets one more
         send timeout to take the frame; then the connection is dropped."""
         self.hub.cutoffs += 1
+        metrics.LIVE_CUTOFFS.inc()
         resume = self.cursor - 1
         log.info("live: %s/%s cut off; resume after %d", self.who.party, self.who.member, resume)
         with contextlib.suppress(TimeoutError, WebSocketDisconnect, OSError):
