@@ -76,6 +76,7 @@ PAGES: list[tuple[str, str | tuple[str, str]]] = [
     ("duty", "/duty"),
     ("line", "/line"),
     ("board", "/board"),
+    ("sitrep", "/sitrep"),
     ("notifications", "/notifications"),
     ("profile", "/profile"),
 ]
@@ -103,6 +104,7 @@ TITLES = {
     "duty": "Duty rosters",
     "line": "The line checks",
     "board": "The board",
+    "sitrep": "The daily situation report",
     "notifications": "Notifications",
     "profile": "Profile",
 }
