@@ -365,15 +365,51 @@ def pct(xs: list[float], p: float) -> float:
     return round(xs[min(len(xs) - 1, int(p / 100 * len(xs)))], 2)
 
 
+class Cpu:
+    """Time on a CPU, in ns, of this thread and of the PostgreSQL backends it talked to
+    (/proc/<pid>/schedstat: run time, and time spent waiting for a core), so that the
+    figures can be read apart from what other jobs on a shared machine cost: on a quiet
+    machine one query takes about its CPU time (the data is in memory)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, tuple[int, int]] = {}  # backend pid -> (run, wait) at first sight
+
+    @staticmethod
+    def stat(pid: int) -> tuple[int, int]:
+        try:
+            run_ns, wait_ns, _ = Path(f"/proc/{pid}/schedstat").read_text().split()
+            return int(run_ns), int(wait_ns)
+        except (OSError, ValueError):
+            return 0, 0  # a server on another machine: its CPU is not counted
+
+    def backend(self, conn: Any) -> int | None:
+        if conn.dialect.name != "postgresql":
+            return None  # SQLite runs in this thread
+        pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        self.seen.setdefault(pid, self.stat(pid))
+        return pid
+
+    def totals(self) -> tuple[float, float]:
+        """Run and wait seconds of the backends since first seen."""
+        run = wait = 0
+        for pid, (r0, w0) in self.seen.items():
+            r, w = self.stat(pid)
+            run, wait = run + r - r0, wait + w - w0
+        return run / 1e9, wait / 1e9
+
+
 def run(engine: Engine, n: int, batch: int, queries: int, seed: int) -> dict[str, Any]:
     migrate(engine)
     corpus = Corpus(seed)
     projector = SearchProjector()
     source = entries(corpus, n)
     done = 0
+    cpu = Cpu()
     t0 = time.perf_counter()
+    c0 = time.thread_time()
     while done < n:
         with transaction(engine) as conn:
+            cpu.backend(conn)
             for _ in range(min(batch, n - done)):
                 entry, body = next(source)
                 projector(conn, entry, body)
@@ -381,12 +417,14 @@ def run(engine: Engine, n: int, batch: int, queries: int, seed: int) -> dict[str
         if done % 100_000 < batch:
             print(f"  indexed {done:,}", file=sys.stderr, flush=True)
     index_s = time.perf_counter() - t0
+    index_cpu = time.thread_time() - c0 + cpu.totals()[0]
     if engine.dialect.name == "postgresql":
         with engine.connect() as c:
             c.execute(text("ANALYZE search_rows"))
             c.commit()
     qs = [corpus.query() for _ in range(queries)]
     lat: dict[str, list[float]] = {p: [] for p in PARTIES}
+    on_cpu: list[float] = []
     totals: list[int] = []
     with reading(engine) as conn:
         search_conn(conn, "IL", qs[0])  # warm the caches once
@@ -394,20 +432,31 @@ def run(engine: Engine, n: int, batch: int, queries: int, seed: int) -> dict[str
         for p in PARTIES:
             who = None if p == "US" else p  # the supervisor sees everything
             with reading(engine) as conn:
+                pid = cpu.backend(conn)
+                b0 = cpu.stat(pid)[0] if pid else 0
+                c0 = time.thread_time_ns()
                 a = time.perf_counter()
                 out = search_conn(conn, who, q)
                 lat[p].append((time.perf_counter() - a) * 1000)
+                used = time.thread_time_ns() - c0 + ((cpu.stat(pid)[0] - b0) if pid else 0)
+                on_cpu.append(used / 1e6)
             totals.append(out["total"])
     every = [x for xs in lat.values() for x in xs]
     return {
         "texts": n,
         "index_seconds": round(index_s, 1),
         "texts_per_second": round(n / index_s),
+        # What one indexing process and its backend took on a CPU: the rate a machine
+        # with a core free for each would keep up (fsync waits aside).
+        "index_cpu_seconds": round(index_cpu, 1),
+        "texts_per_cpu_second": round(n / index_cpu),
         "queries": len(every),
         "query_ms": {"p50": pct(every, 50), "p95": pct(every, 95), "p99": pct(every, 99)},
+        "query_cpu_ms": {"p50": pct(on_cpu, 50), "p95": pct(on_cpu, 95), "p99": pct(on_cpu, 99)},
         "query_ms_by_party": {
             p: {"p50": pct(xs, 50), "p95": pct(xs, 95), "p99": pct(xs, 99)} for p, xs in lat.items()
         },
+        "load_after": os.getloadavg(),
         "median_total": statistics.median(totals),
         "examples": qs[:5],
     }
