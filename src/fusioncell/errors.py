@@ -65,3 +65,18 @@ class Unsupported(DomainError):
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
+
+
+class Unavailable(DomainError):
+    """The database cannot be reached or is busy for a moment (a restart, a failover):
+    nothing was done, and the same request may be sent again."""
+
+    status = 503
+    code = "unavailable"
+
+
+class InsufficientStorage(DomainError):
+    """The disk holding the database or the files is full: nothing was written."""
+
+    status = 507
+    code = "insufficient_storage"

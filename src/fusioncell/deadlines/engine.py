@@ -195,6 +195,7 @@ class DeadlineEngine:
         self.lock.release()
 
     def _run(self) -> None:
+        failing = False
         while not self._stop.is_set():
             try:
                 if not self.lock.check() and not self.lock.acquire():
@@ -207,8 +208,14 @@ class DeadlineEngine:
                 delay = self._delay()
                 if delay == 0 and acted == 0:
                     delay = 0.05  # due but refused (a clock set back?): retry, do not spin
+                failing = False
             except Exception:
-                log.exception("deadline engine pass failed")
+                # The database may be away (a restart): say so once per outage, and wait
+                # before trying again; a wake-up left set must not make the loop spin.
+                if not failing:
+                    log.exception("deadline engine pass failed; retrying")
+                failing = True
+                self._wake.clear()
                 delay = self.max_sleep
             if delay > 0:
                 with self._hint_lock:

@@ -296,6 +296,7 @@ class Notifier:
         self.lock.release()
 
     def _run(self) -> None:
+        failing = False
         while not self._stop.is_set():
             try:
                 if not self.lock.check() and not self.lock.acquire():
@@ -309,8 +310,14 @@ class Notifier:
                 self.enqueue()
                 self.deliver(wait=False)
                 delay = self._delay()
+                failing = False
             except Exception:
-                log.exception("notifier turn failed")
+                # The database may be away (a restart): say so once per outage, and wait
+                # before trying again; a wake-up left set must not make the loop spin.
+                if not failing:
+                    log.exception("notifier turn failed; retrying every second")
+                failing = True
+                self._wake.clear()
                 delay = max(self.poll, 1.0)
             if delay > 0:
                 self._wake.wait(delay)
