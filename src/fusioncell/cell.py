@@ -2,13 +2,16 @@
 
 DIR/fusioncell.db        SQLite (unless FUSIONCELL_DATABASE_URL names another database)
 DIR/charter.toml         the charter as adopted (a copy; the log's entry 0 is the record)
-DIR/keys/log.key         the log's private key: signs checkpoints and system entries
+DIR/keys/log.key         the log's private key in force: signs checkpoints and system entries
+DIR/keys/log.key.ID.old  a log key retired by `fusioncell log rotate-key` (ID: its key id)
+DIR/keys/log.key.ID.new  a new log key while `log rotate-key` switches to it
 DIR/keys/root-XX.key     each party's root key, made by `init`; move them offline
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,24 @@ from fusioncell.settings import Settings
 
 def log_key_path(data: Path) -> Path:
     return data / "keys" / "log.key"
+
+
+def log_key_file(data: Path, key_id: str, state: str) -> Path:
+    """Where a retired ("old") or incoming ("new") log key is kept."""
+    return data / "keys" / f"log.key.{key_id}.{state}"
+
+
+def find_log_key(data: Path, key_id: str) -> SigningKey | None:
+    """The private log key with this key id (8 hex digits) in DIR/keys, if it is there.
+    Server processes look the key in force up here after another process rotated it."""
+    for path in (log_key_path(data), *(log_key_file(data, key_id, s) for s in ("new", "old"))):
+        try:
+            key = SigningKey.load(path)
+        except FileNotFoundError:
+            continue
+        if key.key_id_hex == key_id:
+            return key
+    return None
 
 
 def root_key_path(data: Path, party: str) -> Path:
@@ -87,7 +108,12 @@ def open_cell(
 
         projectors = default_projectors()
     ledger = Ledger(
-        engine, SigningKey.load(key_path), clock=clock, policy=LogPolicy(), projectors=projectors
+        engine,
+        SigningKey.load(key_path),
+        clock=clock,
+        policy=LogPolicy(),
+        projectors=projectors,
+        key_lookup=partial(find_log_key, data),
     )
     return Cell(settings, engine, ledger, clock)
 

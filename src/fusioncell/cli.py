@@ -18,7 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-log_app = typer.Typer(help="The cell's log: export and verify.", no_args_is_help=True)
+log_app = typer.Typer(help="The cell's log: export, verify, rotate its key.", no_args_is_help=True)
 key_app = typer.Typer(help="Member and witness keys.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for programs and witnesses.", no_args_is_help=True)
 witness_app = typer.Typer(help="Witnesses: register them, run one.", no_args_is_help=True)
@@ -312,6 +312,37 @@ def key_revoke(
         out.print(f"revoked as entry {done.index}")
 
 
+@key_app.command("rotate-root")
+def key_rotate_root(
+    party: Annotated[str, typer.Option()],
+    old_key: Annotated[
+        Path, typer.Option(help="The party's root key in force (private key file).", exists=True)
+    ],
+    new_key: Annotated[
+        Path,
+        typer.Option(help="The new root key, from `key generate --name PARTY/root`.", exists=True),
+    ],
+    reason: Annotated[str | None, typer.Option(help="Why (kept in the log).")] = None,
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Replace a party's root key in the log, signed with the root key it retires."""
+    from fusioncell.ledger.canonical import EncodingError
+    from fusioncell.ledger.keys import SigningKey
+    from fusioncell.rotation import rotate_root_key
+
+    try:
+        old, new = SigningKey.load(old_key), SigningKey.load(new_key)
+    except (OSError, ValueError, EncodingError) as exc:
+        _fail(f"cannot read a key file: {exc}")
+    with _cell(data) as cell:
+        done = rotate_root_key(cell, party, old, new, reason)
+        out.print(
+            f"{party}'s root key is {done.new.key_id_hex} from entry {done.entry.index} on; "
+            f"{done.old.key_id_hex} signs nothing more",
+            highlight=False,
+        )
+
+
 # ---- tokens -----------------------------------------------------------------------
 
 
@@ -440,6 +471,24 @@ def log_export(
         )
 
 
+@log_app.command("rotate-key")
+def log_rotate_key(
+    reason: Annotated[str | None, typer.Option(help="Why (kept in the log).")] = None,
+    data: DataOpt = DEFAULT_DATA,
+) -> None:
+    """Replace the log key: a new key in DATA/keys/log.key, the old one kept as
+    log.key.ID.old, and a log.key.rotated entry signed by the old key."""
+    from fusioncell.rotation import rotate_log_key
+
+    with _cell(data) as cell:
+        done = rotate_log_key(cell, reason)
+        out.print(
+            f"log key {done.old.key_id_hex} retired at entry {done.entry.index}; "
+            f"in force now: {done.new.encode()}",
+            highlight=False,
+        )
+
+
 @log_app.command("verify")
 def log_verify(
     path: Annotated[
@@ -466,6 +515,8 @@ def log_verify(
         f"cosigned by: {', '.join(report.cosigned_by) or 'no registered witness'}",
         highlight=False,
     )
+    for index, key in report.log_keys[1:]:
+        out.print(f"log key rotated at entry {index} to {key.key_id_hex}", highlight=False)
 
 
 def _verify_bundle_file(path: Path) -> None:

@@ -5,6 +5,10 @@ On any inconsistency it stops with an alarm and keeps both checkpoints (and the 
 log gave) as evidence. With a gossip folder shared between witnesses (a mirror, a shared
 disk), each witness also checks the others' latest cosigned checkpoints against its own,
 so a log that shows one history to one party and another to the other is caught.
+
+The witness pins one log key and accepts another only through a `log.key.rotated` entry
+signed by the key it replaces and proved included in the checkpoint it verifies; the
+rotations it proved are kept in DIR/log.keys (docs/log.md, "Rotating keys").
 """
 
 from __future__ import annotations
@@ -21,9 +25,9 @@ import httpx
 
 from fusioncell.client import ClientError, LogClient, LogInconsistent
 from fusioncell.ledger import merkle
-from fusioncell.ledger.canonical import EncodingError, b64e
+from fusioncell.ledger.canonical import b64e
 from fusioncell.ledger.keys import SigningKey, VerifierKey
-from fusioncell.ledger.note import Checkpoint, cosign, open_checkpoint
+from fusioncell.ledger.note import Checkpoint, cosign
 
 EXIT_ALARM = 3
 
@@ -63,7 +67,19 @@ class Witness:
         if pinned.exists():
             client._log_key = VerifierKey.parse(pinned.read_text(encoding="utf-8"))
         else:  # trust on first use, then pinned for ever (or pass --log-key)
-            pinned.write_text(client.log_key.encode() + "\n", encoding="utf-8")
+            pinned.write_text(client.pinned_key.encode() + "\n", encoding="utf-8")
+        rotations = state / "log.keys"
+        if rotations.exists():
+            for line in rotations.read_text(encoding="utf-8").splitlines():
+                index, vkey = line.split(" ", 1)
+                client.rotations.append((int(index), VerifierKey.parse(vkey)))
+
+    def _keep_rotations(self) -> None:
+        """Write the rotations proved so far: `INDEX VKEY` lines, oldest first."""
+        lines = "".join(f"{i} {k.encode()}\n" for i, k in self.client.rotations)
+        tmp = self.state / ".log.keys.tmp"
+        tmp.write_text(lines, encoding="utf-8")
+        tmp.replace(self.state / "log.keys")
 
     @property
     def log_key(self) -> VerifierKey:
@@ -74,8 +90,7 @@ class Witness:
         if not f.exists():
             return None
         note = f.read_text(encoding="utf-8")
-        cp, _ = open_checkpoint(note, self.log_key)
-        return cp, note
+        return self.client.open_note(note), note
 
     def _alarm(self, message: str, notes: dict[str, str], proof: list[bytes] | None) -> None:
         stamp = self.now().strftime("%Y%m%dT%H%M%S.%fZ")
@@ -117,15 +132,18 @@ class Witness:
     def step(self) -> Round:
         """One round: fetch, prove, cross-check peers, cosign, post."""
         note = self.client._get("/checkpoint").text
+        known = len(self.client.rotations)
         try:
-            cp, _ = open_checkpoint(note, self.log_key)
-        except EncodingError as exc:
+            cp = self.client.open_note(note)
+        except LogInconsistent as exc:
             self._alarm(
-                f"checkpoint not signed by the pinned log key: {exc}",
+                f"checkpoint not signed by the pinned log key or one it rotated to: {exc}",
                 {"new-checkpoint.txt": note},
                 None,
             )
             raise  # unreachable: _alarm raises
+        if len(self.client.rotations) != known:
+            self._keep_rotations()
         body = cp.body()
         last = self._last()
         if last is not None:
@@ -167,8 +185,8 @@ class Witness:
                 continue
             peer_note = f.read_text(encoding="utf-8")
             try:
-                peer, _ = open_checkpoint(peer_note, self.log_key)
-            except EncodingError:
+                peer = self.client.open_note(peer_note)
+            except LogInconsistent:
                 continue  # not this log's: nothing to compare
             self._check_consistent(peer, peer_note, cp, note, f"against peer {f.stem}")
 

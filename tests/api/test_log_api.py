@@ -21,6 +21,7 @@ from fusioncell.ledger.note import open_checkpoint
 ROUTES = [
     ("GET", "/log/v1/checkpoint"),
     ("GET", "/log/v1/key"),
+    ("GET", "/log/v1/keys"),
     ("GET", "/log/v1/entries?start=0&end=1"),
     ("GET", "/log/v1/proof/inclusion?index=0&size=1"),
     ("GET", "/log/v1/proof/consistency?old=1&size=1"),

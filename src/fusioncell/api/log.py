@@ -32,7 +32,15 @@ def checkpoint(cell: CellDep, _: Reader) -> str:
 
 @router.get("/key", response_class=PlainTextResponse)
 def key(cell: CellDep, _: Reader) -> str:
-    return cell.ledger.genesis.log_key.encode() + "\n"
+    """The log key in force (the charter's until a rotation)."""
+    return cell.ledger.log_keys()[-1][1].encode() + "\n"
+
+
+@router.get("/keys")
+def keys(cell: CellDep, _: Reader) -> dict[str, Any]:
+    """Every log key, oldest first, with the index of the entry that names it (0: the
+    charter; else a log.key.rotated entry, which clients check before trusting the key)."""
+    return {"keys": [{"index": i, "key": k.encode()} for i, k in cell.ledger.log_keys()]}
 
 
 @router.get("/entries")

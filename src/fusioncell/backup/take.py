@@ -38,8 +38,9 @@ from fusioncell.db import make_engine, target_metadata
 from fusioncell.errors import Conflict, Invalid, NotFound
 from fusioncell.ledger.canonical import b64e, loads_canonical
 from fusioncell.ledger.note import open_checkpoint
+from fusioncell.ledger.store import read_log_keys
 from fusioncell.ledger.tables import log_bodies, log_checkpoints, log_cosignatures, log_head
-from fusioncell.ledger.trust import Genesis
+from fusioncell.ledger.trust import Genesis, key_in_force
 from fusioncell.settings import Settings
 
 Progress = Callable[[str, int, int], None]
@@ -186,7 +187,7 @@ def _write(
             .order_by(log_cosignatures.c.witness)
         ).scalars()
         checkpoint = str(note) + "".join(cosigs)
-        cp, _ = open_checkpoint(checkpoint, genesis.log_key)
+        cp, _ = open_checkpoint(checkpoint, key_in_force(read_log_keys(conn, genesis), size))
         if (cp.size, cp.root) != (size, root):
             raise Invalid("the log's head does not match its checkpoint")
 

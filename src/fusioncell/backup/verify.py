@@ -8,7 +8,8 @@ back, so author signatures, the trust chain, bodies and the root of the signed
 checkpoint are checked exactly as any party would. On top of that this module checks
 what an export leaves out but a running cell relies on: every stored tree node (the
 witnesses' consistency proofs are made of them), every stored checkpoint and every
-cosignature, and the log's head row.
+cosignature, and the log's head row. Each stored checkpoint is checked with the log key
+in force at its size (docs/log.md, "Rotating keys"); verify_dir checks the rotations.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from fusioncell.ledger import merkle
 from fusioncell.ledger.canonical import EncodingError, b64e, loads_canonical
 from fusioncell.ledger.keys import VerifierKey
 from fusioncell.ledger.note import open_checkpoint, parse_signature_line, verify_cosignature
+from fusioncell.ledger.store import read_log_keys
 from fusioncell.ledger.tables import (
     log_bodies,
     log_checkpoints,
@@ -38,7 +40,7 @@ from fusioncell.ledger.tables import (
     log_nodes,
     log_witnesses,
 )
-from fusioncell.ledger.trust import Genesis
+from fusioncell.ledger.trust import Genesis, key_in_force
 from fusioncell.ledger.verify import VerifyError, verify_dir
 
 Progress = Callable[[str, int, int], None]
@@ -102,7 +104,11 @@ def check_log(conn: Connection, *, workers: int | None, progress: Progress | Non
         genesis = Genesis.from_body(loads_canonical(bytes(raw)))
     except EncodingError as exc:
         raise _fail("entry 0 is not a charter: %(e)s", e=str(exc)) from None
-    walk = _Walk(conn, genesis.log_key)
+    try:
+        log_keys = read_log_keys(conn, genesis)
+    except (EncodingError, KeyError, TypeError) as exc:
+        raise _fail("a log key rotation is unreadable: %(e)s", e=str(exc)) from None
+    walk = _Walk(conn, log_keys)
     with tempfile.TemporaryDirectory(prefix="fusioncell-verify-") as tmp:
         export = Path(tmp)
         with (export / "entries.jsonl").open("w", encoding="utf-8") as fh:
@@ -148,9 +154,9 @@ class _Walk:
     """One pass over the entries, chunk by chunk: writes the export lines, and checks the
     tree nodes and checkpoints (with their cosignatures) the entries make."""
 
-    def __init__(self, conn: Connection, log_key: VerifierKey) -> None:
+    def __init__(self, conn: Connection, log_keys: list[tuple[int, VerifierKey]]) -> None:
         self.conn = conn
-        self.log_key = log_key
+        self.log_keys = log_keys
         self.witnesses = {
             r.name: VerifierKey.parse(r.vkey)
             for r in conn.execute(select(log_witnesses.c.name, log_witnesses.c.vkey))
@@ -200,7 +206,7 @@ class _Walk:
                 self.cosignatures += _check_checkpoint(
                     cp_row,
                     self.tree.root(),
-                    self.log_key,
+                    key_in_force(self.log_keys, self.tree.size),
                     self.witnesses,
                     lines.pop(self.tree.size, []),
                 )

@@ -31,11 +31,16 @@ from fusioncell.ledger.canonical import (
 )
 from fusioncell.ledger.entry import parse_leaf
 from fusioncell.ledger.keys import VerifierKey
-from fusioncell.ledger.note import open_checkpoint
 from fusioncell.ledger.store import Ledger
 from fusioncell.ledger.tables import log_bodies, log_checkpoints, log_cosignatures, log_entries
-from fusioncell.ledger.trust import TRUST_KINDS, Genesis, KeyRing, TrustError
-from fusioncell.ledger.verify import VerifyError, _cosigners
+from fusioncell.ledger.trust import CHAIN_KINDS, Genesis, KeyRing, TrustError
+from fusioncell.ledger.verify import (
+    VerifyError,
+    _cosigners,
+    check_anchor,
+    open_early,
+    open_in_force,
+)
 
 FORMAT = "fusioncell-evidence/1"
 MAX_INDICES = 1000
@@ -88,7 +93,7 @@ def make_bundle(ledger: Ledger, indices: Iterable[int], party: str) -> dict[str,
                 or_(
                     log_entries.c.idx.in_(wanted),
                     log_entries.c.idx == 0,
-                    log_entries.c.kind.in_(sorted(TRUST_KINDS)),
+                    log_entries.c.kind.in_(sorted(CHAIN_KINDS)),
                 ),
             )
             .order_by(log_entries.c.idx)
@@ -182,7 +187,7 @@ def _check_entry(ring: KeyRing | None, obj: Any, size: int, root: bytes, previou
             ring.check(index, st, entry.sig, body)
         except TrustError as exc:
             raise VerifyError(index, str(exc)) from exc
-        if st.kind in TRUST_KINDS:
+        if st.kind in CHAIN_KINDS:
             ring.apply(index, st, body)
     return index, st, body
 
@@ -195,9 +200,9 @@ def verify_bundle(data: Any) -> BundleReport:
         raise VerifyError(None, f"not a {FORMAT} bundle")
     try:
         log_key = VerifierKey.parse(str(data["key"]).strip())
-        cp, others = open_checkpoint(str(data["checkpoint"]), log_key)
     except EncodingError as exc:
-        raise VerifyError(None, f"checkpoint: {exc}") from exc
+        raise VerifyError(None, f"key: {exc}") from exc
+    cp = open_early(str(data["checkpoint"]), log_key, "checkpoint")
     entries = data["entries"]
     if not isinstance(entries, list) or not entries:
         raise VerifyError(0, "the bundle holds no entries")
@@ -209,8 +214,6 @@ def verify_bundle(data: Any) -> BundleReport:
         genesis = Genesis.from_body(body)
     except EncodingError as exc:
         raise VerifyError(0, f"entry 0 must be the charter.adopted: {exc}") from exc
-    if genesis.log_key != log_key:
-        raise VerifyError(0, "the charter names another log key than the bundle's")
     ring = KeyRing(genesis)
     previous, readable = -1, 0
     seen = []
@@ -225,6 +228,10 @@ def verify_bundle(data: Any) -> BundleReport:
     missing = sorted(set(indices) - set(seen))
     if missing:
         raise VerifyError(missing[0], "an entry the bundle is about is not in it")
+    # The bundle holds every log.key.rotated below the checkpoint's size (they are in
+    # its trust chain), so the ring knows the key in force at that size.
+    check_anchor(log_key, ring, "the bundle's")
+    others = open_in_force(str(data["checkpoint"]), ring, "checkpoint")
     return BundleReport(
         cp.origin, cp.size, len(seen), readable, sorted(indices), _cosigners(cp, others, ring)
     )

@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from fusioncell.ledger.note import open_checkpoint
 from fusioncell.ledger.store import MAX_ENTRIES_PER_READ, Ledger
 
 
@@ -20,7 +19,7 @@ def export_log(
     """Export up to the latest checkpoint. `party` None: the operator's full view."""
     out.mkdir(parents=True, exist_ok=True)
     note = ledger.checkpoint()
-    cp, _ = open_checkpoint(note, ledger.genesis.log_key)
+    cp, _ = ledger.open_checkpoint(note)
     view = party if party is not None else ledger.genesis.parties[0]
     reader_sees_all = party is None
     tmp = out / "entries.jsonl.tmp"
@@ -37,6 +36,7 @@ def export_log(
             if progress:
                 progress(end, cp.size)
     tmp.replace(out / "entries.jsonl")
+    # The charter's log key: the verifier follows the log's rotations from it.
     (out / "key.txt").write_text(ledger.genesis.log_key.encode() + "\n", encoding="utf-8")
     (out / "checkpoint.txt").write_text(note, encoding="utf-8")
     return cp.size

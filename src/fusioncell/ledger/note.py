@@ -45,9 +45,10 @@ class Checkpoint:
         return cls(origin, int(size), b64d(root, length=32, what="checkpoint root"))
 
 
-def sign_note(body: str, key: SigningKey) -> str:
-    sig = Signature(key.name, key.key_id, key.sign(body.encode("utf-8")))
-    return body + "\n" + sig.line()
+def sign_note(body: str, key: SigningKey, *more: SigningKey) -> str:
+    """A note signed by `key` and then by each of `more` (a log key in its transition)."""
+    lines = (Signature(k.name, k.key_id, k.sign(body.encode("utf-8"))).line() for k in (key, *more))
+    return body + "\n" + "".join(lines)
 
 
 def split_note(text: str) -> tuple[str, list[Signature]]:

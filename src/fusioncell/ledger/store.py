@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import Any, Protocol
 
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, tex
 from sqlalchemy.dialects.postgresql import dialect as _pg_dialect
 from sqlalchemy.exc import IntegrityError
 
-from fusioncell.clock import Clock, SystemClock, rfc3339
+from fusioncell.clock import Clock, SystemClock, parse_rfc3339, rfc3339
 from fusioncell.db import reading, transaction
 from fusioncell.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from fusioncell.ledger import merkle
@@ -42,6 +43,8 @@ from fusioncell.ledger.entry import (
 from fusioncell.ledger.keys import SigningKey, VerifierKey
 from fusioncell.ledger.note import (
     Checkpoint,
+    Signature,
+    open_checkpoint,
     sign_note,
     split_note,
     verify_cosignature,
@@ -61,8 +64,10 @@ from fusioncell.ledger.trust import (
     GENESIS_KIND,
     KEY_REGISTERED,
     KEY_REVOKED,
+    LOG_KEY_ROTATED,
     MEMBER_ADDED,
     MEMBER_DISABLED,
+    ROOT_ROTATED,
     TRUST_KINDS,
     WITNESS_REGISTERED,
     WITNESS_REVOKED,
@@ -72,6 +77,7 @@ from fusioncell.ledger.trust import (
     KeyRing,
     TrustError,
     WitnessRecord,
+    key_in_force,
 )
 from fusioncell.ops import metrics
 
@@ -79,6 +85,12 @@ log = logging.getLogger(__name__)
 
 MAX_ENTRIES_PER_READ = 1000
 MAX_COSIGNATURE_SKEW_S = 600
+# After a log key rotation at entry R, checkpoints whose last entry is less than this after
+# entry R (by the entries' server times) also carry the retired key's signature, so that
+# verifiers that only know the old key keep working while they learn the new one.
+LOG_KEY_TRANSITION = timedelta(days=7)
+# A private log key by key id (hex), wherever this process keeps them; None if absent.
+KeyLookup = Callable[[str], SigningKey | None]
 
 
 class WritePolicy(Protocol):
@@ -193,6 +205,29 @@ def visibility_column(vis: Sequence[str]) -> str:
     return "," + ",".join(vis) + ","
 
 
+_ROTATIONS = (
+    select(log_entries.c.idx, log_entries.c.leaf, log_bodies.c.body)
+    .join(log_bodies, log_bodies.c.idx == log_entries.c.idx)
+    .where(log_entries.c.kind.in_([ROOT_ROTATED, LOG_KEY_ROTATED]))
+    .order_by(log_entries.c.idx)
+)
+
+
+def read_log_keys(conn: Connection, genesis: Genesis) -> list[tuple[int, VerifierKey]]:
+    """The log's keys as stored: (index of the entry naming it, key), the charter's first.
+    Verifiers check the rotation entries themselves; this is what the server serves."""
+    rows = conn.execute(
+        select(log_entries.c.idx, log_bodies.c.body)
+        .join(log_bodies, log_bodies.c.idx == log_entries.c.idx)
+        .where(log_entries.c.kind == LOG_KEY_ROTATED)
+        .order_by(log_entries.c.idx)
+    )
+    keys = [(0, genesis.log_key)]
+    for r in rows:
+        keys.append((int(r.idx), VerifierKey.parse(loads_canonical(bytes(r.body))["key"])))
+    return keys
+
+
 class Ledger:
     def __init__(
         self,
@@ -203,9 +238,18 @@ class Ledger:
         policy: WritePolicy | None = None,
         projectors: Sequence[Projector] = (),
         max_batch: int = 500,
+        key_lookup: KeyLookup | None = None,
     ) -> None:
         self.engine = engine
-        self.log_key = log_key  # None: a read-only ledger (exports, witnesses' servers)
+        # None: a read-only ledger (exports, witnesses' servers). After a rotation the key
+        # in force is found by its id through `key_lookup` (docs/log.md, "Rotating keys").
+        self._own_key = log_key
+        self._key_lookup = key_lookup
+        self._log_signers: dict[str, SigningKey] = {}
+        if log_key is not None:
+            self._log_signers[log_key.key_id_hex] = log_key
+        self._entry_times: dict[int, str] = {}  # rotation entries' server times
+        self._not_held: set[str] = set()  # retired keys looked for in vain: not again
         self.clock = clock or SystemClock()
         self.policy = policy
         self.projectors = list(projectors)
@@ -248,6 +292,10 @@ class Ledger:
 
     def _load_ring(self, conn: Connection) -> KeyRing:
         ring = KeyRing(self.genesis)
+        # Rotations are not projected: rare, and found through the (kind, subject) index.
+        for r in conn.execute(_ROTATIONS):
+            body = loads_canonical(bytes(r.body))
+            ring.apply(int(r.idx), parse_leaf(bytes(r.leaf)).statement, body)
         for r in conn.execute(select(log_keys)):
             ring.members[(r.party, r.member, r.key_id)] = KeyRecord(
                 VerifierKey.parse(r.vkey), r.admin, r.registered, r.revoked
@@ -285,6 +333,51 @@ class Ledger:
         with reading(self.engine) as conn:
             return self._head(conn)[0]
 
+    # ---- the log key -------------------------------------------------------------------
+
+    def log_keys(self) -> list[tuple[int, VerifierKey]]:
+        """Every log key, with the index of the entry that names it (0: the charter's)."""
+        with reading(self.engine) as conn:
+            return read_log_keys(conn, self.genesis)
+
+    def open_checkpoint(self, note: str) -> tuple[Checkpoint, list[Signature]]:
+        """Verify a checkpoint note of this log with the log key in force at its size."""
+        body, _ = split_note(note)
+        size = Checkpoint.parse_body(body).size
+        return open_checkpoint(note, key_in_force(self.log_keys(), size))
+
+    @property
+    def log_key(self) -> SigningKey | None:
+        """The private log key in force as this process last saw the log (None where this
+        process holds no log key). The committer checks it again under the head's lock."""
+        if self._own_key is None:
+            return None
+        if self._genesis is None and self._ring is None:
+            return self._own_key  # entry 0 is not written yet
+        return self._signer(self.ring_snapshot().log_key)
+
+    def _signer(self, key: VerifierKey, *, required: bool = True) -> SigningKey | None:
+        """The private key of `key`; None (or, if `required`, Conflict) if not held."""
+        kid = key.key_id_hex
+        found = self._log_signers.get(kid)
+        if (
+            found is None
+            and self._key_lookup is not None
+            and (required or kid not in self._not_held)
+        ):
+            found = self._key_lookup(kid)
+            if found is not None and found.verifier == key:
+                self._log_signers[kid] = found
+            else:
+                found = None
+                self._not_held.add(kid)
+        if found is None and required:
+            raise Conflict(
+                f"this process does not hold the log key in force {key.key_id_hex} "
+                "(see docs/log.md, Rotating keys)"
+            )
+        return found
+
     # ---- commit notification -----------------------------------------------------------
 
     def add_commit_listener(self, fn: Callable[[int], None]) -> None:
@@ -310,10 +403,10 @@ class Ledger:
 
     def create(self, genesis_body: dict[str, Any]) -> Appended:
         """Write entry 0, `charter.adopted`, into an empty log."""
-        if self.log_key is None:
+        if self._own_key is None:
             raise Invalid("creating a log needs the log key")
         self._genesis = Genesis.from_body(genesis_body)
-        if self._genesis.log_key != self.log_key.verifier:
+        if self._genesis.log_key != self._own_key.verifier:
             raise Invalid("the charter's log key is not this log key")
         with transaction(self.engine) as conn:
             if conn.execute(select(log_head.c.size)).first() is not None:
@@ -328,22 +421,38 @@ class Ledger:
     # ---- appending -------------------------------------------------------------------
 
     def append_system(
-        self, kind: str, subject: str, visibility: Sequence[str], body: dict[str, Any]
+        self,
+        kind: str,
+        subject: str,
+        visibility: Sequence[str],
+        body: dict[str, Any],
+        *,
+        key: SigningKey | None = None,
     ) -> Appended:
-        """An entry the program writes itself, signed by the log key."""
-        if self.log_key is None:
-            raise Invalid("this ledger holds no log key")
-        raw, body = build_statement(
-            origin=self.origin if self._genesis is None else self._genesis.origin,
-            kind=kind,
-            subject=subject,
-            author=Author(SYSTEM_PARTY, SYSTEM_MEMBER, self.log_key.key_id_hex),
-            visibility=visibility,
-            body=body,
-            client_time=rfc3339(self.clock.now()),
-        )
-        sig = self.log_key.sign(raw)
-        return self.submit(parse_submission(b64e(raw), b64e(sig), body))
+        """An entry the program writes itself, signed by the log key in force (or by `key`,
+        which must be in force: a rotation is signed by the key it retires)."""
+        for attempt in (1, 2):
+            signer = key or self.log_key
+            if signer is None:
+                raise Invalid("this ledger holds no log key")
+            raw, salted = build_statement(
+                origin=self.origin if self._genesis is None else self._genesis.origin,
+                kind=kind,
+                subject=subject,
+                author=Author(SYSTEM_PARTY, SYSTEM_MEMBER, signer.key_id_hex),
+                visibility=visibility,
+                body=body,
+                client_time=rfc3339(self.clock.now()),
+            )
+            sig = signer.sign(raw)
+            try:
+                return self.submit(parse_submission(b64e(raw), b64e(sig), salted))
+            except Forbidden:
+                # Another process rotated the log key: the refusal reloaded the ring, so a
+                # second try signs with the key now in force.
+                if key is not None or attempt == 2 or self.log_key is signer:
+                    raise
+        raise AssertionError("unreachable")
 
     def submit(self, sub: Submission) -> Appended:
         """Append one signed statement; returns once it is committed. Thread-safe."""
@@ -482,7 +591,7 @@ class Ledger:
             known.update(new_nodes)
             new_frontier = {n: known[n] for n in merkle.decompose(0, size)}
             root = merkle.fold(list(new_frontier.values()))
-            note = self._checkpoint_note(size, root)
+            note = self._checkpoint_note(conn, ring, old_size, size, root, now)
             conn.execute(_ADD_CHECKPOINT, {"size": size, "root": root, "note": note, "time": now})
             conn.execute(_MOVE_HEAD, {"new_size": size, "new_root": root})
             if conn.dialect.name == "postgresql":
@@ -587,10 +696,28 @@ class Ledger:
                 .values(disabled=e.index)
             )
 
-    def _checkpoint_note(self, size: int, root: bytes) -> str:
-        if self.log_key is None:
+    def _checkpoint_note(
+        self, conn: Connection, ring: KeyRing, old_size: int, size: int, root: bytes, now: str
+    ) -> str:
+        """Signed by the log key in force at `size` (the ring holds every entry below it),
+        and in a rotation's transition also by the key it retired, where this process has
+        it. Never by a key that is no longer in force alone."""
+        if self._own_key is None:
             raise Invalid("this ledger holds no log key")
-        return sign_note(Checkpoint(self.origin, size, root).body(), self.log_key)
+        signers = [self._signer(ring.log_key)]
+        if len(ring.log_keys) > 1:
+            at, _ = ring.log_keys[-1]
+            since = now if at >= old_size else self._entry_time(conn, at)
+            if parse_rfc3339(now) < parse_rfc3339(since) + LOG_KEY_TRANSITION:
+                signers.append(self._signer(ring.log_keys[-2][1], required=False))
+        body = Checkpoint(self.origin, size, root).body()
+        return sign_note(body, *[k for k in signers if k is not None])
+
+    def _entry_time(self, conn: Connection, index: int) -> str:
+        if index not in self._entry_times:
+            t = conn.execute(select(log_entries.c.time).where(log_entries.c.idx == index))
+            self._entry_times[index] = str(t.scalar_one())
+        return self._entry_times[index]
 
     # ---- reading ---------------------------------------------------------------------
 

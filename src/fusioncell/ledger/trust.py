@@ -7,6 +7,7 @@ export, so both agree on what a valid entry is.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,9 @@ WITNESS_REGISTERED = "witness.key.registered"
 WITNESS_REVOKED = "witness.key.revoked"
 MEMBER_ADDED = "member.added"
 MEMBER_DISABLED = "member.disabled"
+ROOT_ROTATED = "party.root.rotated"  # signed by the party's root key in force
+LOG_KEY_ROTATED = "log.key.rotated"  # a system entry, signed by the log key in force
+# The kinds a party signs with its root key (or an admin key: all but ROOT_ROTATED).
 TRUST_KINDS = frozenset(
     {
         KEY_REGISTERED,
@@ -35,8 +39,13 @@ TRUST_KINDS = frozenset(
         WITNESS_REVOKED,
         MEMBER_ADDED,
         MEMBER_DISABLED,
+        ROOT_ROTATED,
     }
 )
+# Every kind that changes the key ring: verifiers replay these, bundles carry them.
+CHAIN_KINDS = TRUST_KINDS | {LOG_KEY_ROTATED}
+MAX_REASON = 500
+LOG_KEY_SUBJECT = "log/key"
 ROLE_RE = re.compile(r"^[a-z][a-z_]{0,31}$")
 
 
@@ -95,25 +104,93 @@ class AccountRecord:
     disabled: int | None = None
 
 
+def key_in_force(log_keys: Sequence[tuple[int, VerifierKey]], size: int) -> VerifierKey:
+    """The log key that signs entry `size` (if a system entry) and the checkpoint of size
+    `size`: the charter's, or the key named by the last `log.key.rotated` below `size`.
+    `log_keys`: (index of the entry naming it, key), the charter's first (index 0)."""
+    key = log_keys[0][1]
+    for index, k in log_keys[1:]:
+        if index < size:
+            key = k
+    return key
+
+
+def rotated_key(body: dict[str, Any], name: str, used: Collection[str]) -> VerifierKey:
+    """The new key a rotation body names, checked: type 0x01, named `name`, and its key id
+    not in `used` (the key in force and every key it replaced: no going back)."""
+    key = _vkey(body.get("key"), ALG_ED25519)
+    if key.name != name:
+        raise TrustError(f"the new key must be named {name}")
+    if key.key_id_hex in used:
+        raise TrustError(f"key {key.key_id_hex} is in force or was used before")
+    reason = body.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
+        raise TrustError(f"body.reason must be text of at most {MAX_REASON} characters")
+    return key
+
+
+def check_log_key_rotation(
+    st: Statement, sig: bytes, body: dict[str, Any], known: Sequence[VerifierKey]
+) -> VerifierKey:
+    """Check a `log.key.rotated` entry on its own, as a client that knows the log keys
+    `known` (oldest first, the last one in force at the entry) does; return the new key."""
+    current = known[-1]
+    a = st.author
+    if st.kind != LOG_KEY_ROTATED or st.subject != LOG_KEY_SUBJECT:
+        raise TrustError(f"not a {LOG_KEY_ROTATED} entry")
+    if (a.party, a.member, a.key) != (SYSTEM_PARTY, SYSTEM_MEMBER, current.key_id_hex):
+        raise TrustError(f"a log key rotation is signed by the key in force {current.key_id_hex}")
+    if st.origin != current.name or not current.verify(sig, st.raw):
+        raise TrustError(f"the log key rotation does not verify with {current.key_id_hex}")
+    return rotated_key(body, current.name, {k.key_id_hex for k in known})
+
+
 @dataclass(slots=True)
 class KeyRing:
     genesis: Genesis
     members: dict[tuple[str, str, str], KeyRecord] = field(default_factory=dict)
     witnesses: dict[str, WitnessRecord] = field(default_factory=dict)
     accounts: dict[str, AccountRecord] = field(default_factory=dict)  # member id -> account
+    # (index of the entry naming it, key): the charter's log key, then each rotation's.
+    log_keys: list[tuple[int, VerifierKey]] = field(default_factory=list)
+    roots: dict[str, VerifierKey] = field(default_factory=dict)  # each party's root in force
+    retired_roots: dict[tuple[str, str], int] = field(default_factory=dict)  # -> rotated at
+
+    def __post_init__(self) -> None:
+        if not self.log_keys:
+            self.log_keys.append((0, self.genesis.log_key))
+        if not self.roots:
+            self.roots.update(self.genesis.roots)
+
+    @property
+    def log_key(self) -> VerifierKey:
+        """The log key in force after every entry applied so far."""
+        return self.log_keys[-1][1]
 
     def signer(self, st: Statement) -> tuple[VerifierKey, bool]:
         """The key that must have signed `st`, and whether it may register keys."""
         a = st.author
         if a.member == SYSTEM_MEMBER:
-            if a.party != SYSTEM_PARTY or a.key != self.genesis.log_key.key_id_hex:
+            if a.party != SYSTEM_PARTY or a.key != self.log_key.key_id_hex:
+                for (_, k), (at, _) in zip(self.log_keys, self.log_keys[1:], strict=False):
+                    if a.party == SYSTEM_PARTY and k.key_id_hex == a.key:
+                        raise TrustError(
+                            f"log key {a.key} was retired at entry {at}; system entries are "
+                            f"signed by the log key in force {self.log_key.key_id_hex}"
+                        )
                 raise TrustError("system entries are signed by the log key, party '*'")
-            return self.genesis.log_key, False
-        if a.party not in self.genesis.roots:
+            return self.log_key, False
+        if a.party not in self.roots:
             raise TrustError(f"unknown party {a.party}")
         if a.member == ROOT_MEMBER:
-            root = self.genesis.roots[a.party]
+            root = self.roots[a.party]
             if a.key != root.key_id_hex:
+                retired = self.retired_roots.get((a.party, a.key))
+                if retired is not None:
+                    raise TrustError(
+                        f"key {a.key} is no longer the root key of {a.party}: it was rotated "
+                        f"at entry {retired}; the root key in force is {root.key_id_hex}"
+                    )
                 raise TrustError(f"key {a.key} is not the root key of {a.party}")
             return root, True
         account = self.accounts.get(a.member)
@@ -154,8 +231,9 @@ class KeyRing:
             raise TrustError("signature does not verify with the author's key")
         if st.kind == GENESIS_KIND and st.author.member != SYSTEM_MEMBER:
             raise TrustError("charter.adopted is written by the system")
-        if (st.kind in TRUST_KINDS or st.kind == GENESIS_KIND) and st.visibility != g.parties:
+        if (st.kind in CHAIN_KINDS or st.kind == GENESIS_KIND) and st.visibility != g.parties:
             raise TrustError(f"{st.kind} must be visible to every party")
+        self._check_rotation(st, body)
         if st.kind in TRUST_KINDS:
             if body is None:
                 raise TrustError(f"{st.kind} needs its body to be checked")
@@ -168,6 +246,17 @@ class KeyRing:
                 raise TrustError(f"{st.kind} is signed by the party's root or an admin key")
             self._check_trust_body(st, body)
 
+    def _check_rotation(self, st: Statement, body: dict[str, Any] | None) -> None:
+        """Who signs a rotation: the log key in force, or the party's root key in force."""
+        if st.kind == LOG_KEY_ROTATED:
+            if st.author.member != SYSTEM_MEMBER or body is None:
+                raise TrustError(f"{st.kind} is a system entry signed by the log key in force")
+            if st.subject != LOG_KEY_SUBJECT:
+                raise TrustError(f"subject must be {LOG_KEY_SUBJECT}")
+            rotated_key(body, self.genesis.origin, self._log_key_ids())
+        if st.kind == ROOT_ROTATED and st.author.member != ROOT_MEMBER:
+            raise TrustError(f"{st.kind} is signed by the party's root key in force")
+
     def _check_trust_body(self, st: Statement, body: dict[str, Any]) -> None:
         party = body.get("party")
         if party != st.author.party:
@@ -179,7 +268,17 @@ class KeyRing:
             WITNESS_REVOKED: self._check_witness_revoked,
             MEMBER_ADDED: self._check_member_added,
             MEMBER_DISABLED: self._check_member_disabled,
+            ROOT_ROTATED: self._check_root_rotated,
         }[st.kind](st, party, body)
+
+    def _check_root_rotated(self, st: Statement, party: str, body: dict[str, Any]) -> None:
+        if st.subject != f"{party}/{ROOT_MEMBER}":
+            raise TrustError(f"subject must be {party}/{ROOT_MEMBER}")
+        used = {self.roots[party].key_id_hex} | {k for p, k in self.retired_roots if p == party}
+        rotated_key(body, f"{party}/{ROOT_MEMBER}", used)
+
+    def _log_key_ids(self) -> set[str]:
+        return {k.key_id_hex for _, k in self.log_keys}
 
     def _check_member_added(self, st: Statement, party: str, body: dict[str, Any]) -> None:
         member = self._check_member(st, party, body)
@@ -237,8 +336,13 @@ class KeyRing:
             raise TrustError("subject must be the witness's name")
 
     def apply(self, index: int, st: Statement, body: dict[str, Any] | None) -> None:
-        """Record what a valid entry changes in the key ring."""
-        if body is None or st.kind not in TRUST_KINDS:
+        """Record what a valid entry changes in the key ring. Applying the same entry again
+        changes nothing (the offline verifier may apply an entry twice)."""
+        if body is None or st.kind not in CHAIN_KINDS:
+            return
+        if st.kind == LOG_KEY_ROTATED:
+            if self.log_keys[-1][0] < index:
+                self.log_keys.append((index, VerifierKey.parse(body["key"])))
             return
         party = body["party"]
         if st.kind == KEY_REGISTERED:
@@ -257,6 +361,11 @@ class KeyRing:
             self.accounts[body["member"]] = AccountRecord(party, body["role"], index)
         elif st.kind == MEMBER_DISABLED:
             self.accounts[body["member"]].disabled = index
+        elif st.kind == ROOT_ROTATED:
+            key = VerifierKey.parse(body["key"])
+            if self.roots[party] != key:
+                self.retired_roots[(party, self.roots[party].key_id_hex)] = index
+                self.roots[party] = key
 
 
 def _vkey(text: Any, alg: int) -> VerifierKey:

@@ -3,6 +3,8 @@
 Everything is checked from the export alone: the checkpoint's signature against key.txt,
 every visible entry's bytes, canonical form, author signature, key registration and body
 hash, the index sequence, and the tree root over every leaf hash (hidden entries too).
+key.txt is the charter's log key; the log's own `log.key.rotated` entries, replayed with
+the rest of the trust chain, say which key must have signed the checkpoint.
 Work is split across processes by chunks; key registrations are rare, so each chunk is
 checked against the key ring known when it was sent, and rechecked in the rare case that
 an earlier chunk changed the ring.
@@ -22,8 +24,14 @@ from fusioncell.ledger import merkle
 from fusioncell.ledger.canonical import EncodingError, b64d, canonical, sha256_hex
 from fusioncell.ledger.entry import parse_leaf
 from fusioncell.ledger.keys import VerifierKey
-from fusioncell.ledger.note import Checkpoint, open_checkpoint, verify_cosignature
-from fusioncell.ledger.trust import TRUST_KINDS, Genesis, KeyRing, TrustError
+from fusioncell.ledger.note import (
+    Checkpoint,
+    Signature,
+    open_checkpoint,
+    split_note,
+    verify_cosignature,
+)
+from fusioncell.ledger.trust import CHAIN_KINDS, Genesis, KeyRing, TrustError
 
 CHUNK = 2000
 
@@ -44,6 +52,8 @@ class Report:
     visible: int = 0
     hidden: int = 0
     cosigned_by: list[str] = field(default_factory=list)
+    # (index of the entry naming it, key): the charter's log key, then each rotation's.
+    log_keys: list[tuple[int, VerifierKey]] = field(default_factory=list)
 
 
 @dataclass
@@ -102,7 +112,7 @@ def _check_line(
     except (EncodingError, TrustError) as exc:
         raise VerifyError(index, str(exc)) from exc
     trust = None
-    if entry.statement.kind in TRUST_KINDS:
+    if entry.statement.kind in CHAIN_KINDS:
         ring.apply(index, entry.statement, body)
         trust = (index, leaf, entry.sig, body)
     return lh, True, trust
@@ -145,10 +155,7 @@ def verify_dir(
         cp_text = (path / "checkpoint.txt").read_text(encoding="utf-8")
     except (OSError, EncodingError, UnicodeDecodeError) as exc:
         raise VerifyError(None, f"cannot read key.txt and checkpoint.txt: {exc}") from exc
-    try:
-        cp, others = open_checkpoint(cp_text, log_key)
-    except EncodingError as exc:
-        raise VerifyError(None, f"checkpoint.txt: {exc}") from exc
+    cp = open_early(cp_text, log_key, "checkpoint.txt")
     report = Report(cp.origin, cp.size, cp.root)
     tree = merkle.CompactRange()
     try:
@@ -159,7 +166,7 @@ def verify_dir(
         first = fh.readline()
         if not first.strip():
             raise VerifyError(0, "the export holds no entries")
-        genesis = _genesis(_text(first, 0), log_key)
+        genesis = _genesis(_text(first, 0))
         ring = KeyRing(genesis)
         version = 0
         lh, visible, _ = _check_line(ring, 0, first)
@@ -184,8 +191,51 @@ def verify_dir(
                 progress(tree.size, cp.size)
     report.hidden = tree.size - report.visible
     _check_tree(tree, cp)
+    check_anchor(log_key, ring, "key.txt")
+    others = open_in_force(cp_text, ring, "checkpoint.txt")
     report.cosigned_by = _cosigners(cp, others, ring)
+    report.log_keys = list(ring.log_keys)
     return report
+
+
+def open_early(text: str, anchor: VerifierKey, what: str) -> Checkpoint:
+    """The checkpoint, its signature checked with the key the verifier was given if that
+    key signed it. One signed only by another key in the log's name (a rotation) is checked
+    by `open_in_force` once the log's rotations are replayed."""
+    try:
+        body, sigs = split_note(text)
+        cp = Checkpoint.parse_body(body)
+    except EncodingError as exc:
+        raise VerifyError(None, f"{what}: {exc}") from exc
+    try:
+        return open_checkpoint(text, anchor)[0]
+    except EncodingError as exc:
+        if any(s.name == anchor.name and s.key_id != anchor.key_id for s in sigs):
+            return cp
+        raise VerifyError(None, f"{what}: {exc}") from exc
+
+
+def check_anchor(anchor: VerifierKey, ring: KeyRing, what: str) -> None:
+    """The key the verifier was given must be the charter's log key, or one the log's
+    rotations (replayed in `ring`) lead to: GET /log/v1/key serves the key in force."""
+    if all(anchor != k for _, k in ring.log_keys):
+        raise VerifyError(
+            0, f"the charter names another log key than {what}, and no rotation leads to it"
+        )
+
+
+def open_in_force(text: str, ring: KeyRing, what: str) -> list[Signature]:
+    """Check the checkpoint's signature by the log key in force at its size (`ring` has
+    replayed every entry below it); return its other signature lines."""
+    key = ring.log_key
+    try:
+        return open_checkpoint(text, key)[1]
+    except EncodingError as exc:
+        named = ring.log_keys[-1][0]
+        by = f"named by entry {named}" if named else "the charter's"
+        raise VerifyError(
+            None, f"{what}: not signed by the log key in force {key.key_id_hex}, {by} ({exc})"
+        ) from exc
 
 
 def _check_tree(tree: merkle.CompactRange, cp: Checkpoint) -> None:
@@ -204,16 +254,12 @@ def _check_tree(tree: merkle.CompactRange, cp: Checkpoint) -> None:
         )
 
 
-def _genesis(line: str, log_key: VerifierKey) -> Genesis:
+def _genesis(line: str) -> Genesis:
     try:
         obj = json.loads(line)
-        body = obj["body"]
-        genesis = Genesis.from_body(body)
+        return Genesis.from_body(obj["body"])
     except (json.JSONDecodeError, KeyError, TypeError, EncodingError) as exc:
         raise VerifyError(0, f"entry 0 must be the visible charter.adopted: {exc}") from exc
-    if genesis.log_key != log_key:
-        raise VerifyError(0, "the charter names another log key than key.txt")
-    return genesis
 
 
 def _lines_of(path: Path, start: int) -> list[bytes]:
