@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fusioncell import __version__
 from fusioncell.api import errors, v1
 from fusioncell.api import log as log_api
+from fusioncell.api import openapi as openapi_doc
 from fusioncell.api.limits import BodyLimit
 from fusioncell.board import api as board_api
 from fusioncell.cell import Cell
@@ -106,6 +107,7 @@ def create_app(cell: Cell) -> FastAPI:
     app.state.prober = Prober(cell.engine.url.render_as_string(hide_password=False))
     app.state.metrics_registry = metrics.registry(metrics.CellCollector(lambda: cell_state(cell)))
     errors.install(app)
+    openapi_doc.install(app)  # the document says what the API really answers
     app.include_router(log_api.router)
     app.include_router(v1.router)
     app.include_router(live_router)

@@ -6,6 +6,10 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Log indices and row ids are 64-bit integers in both databases: a larger number in a request
+# is refused by validation (400), not sent to the driver, which cannot bind it (a 500).
+MAX_INT = 2**63 - 1
+
 
 class _TooLarge(Exception):
     pass

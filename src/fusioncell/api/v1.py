@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from fusioncell.api.deps import CellDep, current_session, require
+from fusioncell.api.limits import MAX_INT
 from fusioncell.authz import Permission, Principal
 from fusioncell.entries import latest_entries
 from fusioncell.errors import Invalid
@@ -58,7 +59,7 @@ def entries(
     cell: CellDep,
     who: Reader,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> dict[str, Any]:
     """The newest entries the caller's party may read, newest first (page with `before`)."""
     rows = latest_entries(cell, who, limit, before)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.openapi import file_responses
 from fusioncell.authz import Permission, Principal
 from fusioncell.commerce import kinds, queries
 from fusioncell.errors import N_, Invalid
@@ -38,7 +39,11 @@ def proposal(cell: CellDep, who: Reader, proposal: ProposalId) -> dict[str, Any]
     return queries.proposal_view(cell, who, proposal)
 
 
-@router.get("/proposals/{proposal}/documents/{sha256}")
+@router.get(
+    "/proposals/{proposal}/documents/{sha256}",
+    response_class=Response,
+    responses=file_responses("*/*"),
+)
 def document(
     cell: CellDep,
     who: Reader,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.limits import MAX_INT
 from fusioncell.authz import Permission, Principal
 from fusioncell.deesc import queries
 
@@ -73,7 +74,7 @@ def activities(
 def clarifications(
     cell: CellDep,
     who: Reader,
-    about: Annotated[int | None, Query(ge=1)] = None,
+    about: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     state: Annotated[str | None, Query(pattern=r"^(open|overdue|answered)$")] = None,
 ) -> dict[str, Any]:
     """Requests for clarification, newest first; `state` keeps open, overdue or answered."""
@@ -81,6 +82,8 @@ def clarifications(
 
 
 @router.get("/items/{index}")
-def item(cell: CellDep, who: Reader, index: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+def item(
+    cell: CellDep, who: Reader, index: Annotated[int, Path(ge=1, le=MAX_INT)]
+) -> dict[str, Any]:
     """An incident or a notification, with its clarifications."""
     return queries.item(cell, who, index)

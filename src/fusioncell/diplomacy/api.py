@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.openapi import file_responses
 from fusioncell.authz import Permission, Principal
 from fusioncell.diplomacy import kinds, queries
 from fusioncell.diplomacy.ical import meeting_ics
@@ -34,7 +35,9 @@ def round_(cell: CellDep, who: Reader, rid: RoundId) -> dict[str, Any]:
     return queries.round_view(cell, who, rid)
 
 
-@router.get("/meetings/{mid}.ics")
+@router.get(
+    "/meetings/{mid}.ics", response_class=Response, responses=file_responses("text/calendar")
+)
 def meeting_calendar(
     cell: CellDep,
     who: Reader,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.limits import MAX_INT
 from fusioncell.authz import Permission, Principal
 from fusioncell.disputes import kinds, queries
 
@@ -25,7 +26,7 @@ def disputes(
     who: Reader,
     stage: Annotated[str | None, Query(max_length=16)] = None,
     understanding: Annotated[str | None, Query(max_length=64)] = None,
-    entry: Annotated[int | None, Query(ge=0)] = None,
+    entry: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
 ) -> dict[str, Any]:
     """The disputes the caller's party may see, most recently active first: all, those at
     `stage`, those about `understanding`, or those citing log `entry`."""
@@ -42,7 +43,9 @@ def disputes(
 
 
 @router.get("/citable/{index}")
-def citable(cell: CellDep, who: Reader, index: Annotated[int, Path(ge=0)]) -> dict[str, Any]:
+def citable(
+    cell: CellDep, who: Reader, index: Annotated[int, Path(ge=0, le=MAX_INT)]
+) -> dict[str, Any]:
     """An entry the caller may cite in a dispute: its kind, time and page; 404 where it
     is missing or hidden from the caller's party (one answer for both)."""
     return queries.citable(cell, who, index)

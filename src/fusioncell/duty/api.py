@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.limits import MAX_INT
 from fusioncell.authz import Permission, Principal
 from fusioncell.duty import draft, queries
 
@@ -44,7 +45,7 @@ def handovers(
     cell: CellDep,
     who: Reader,
     party: Party,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """The party's hand-over notes the caller's party may read, newest first."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.openapi import file_responses
 from fusioncell.authz import Permission, Principal
 from fusioncell.intel import queries
 from fusioncell.intel.kinds import ID_RE
@@ -47,7 +48,11 @@ def openings(cell: CellDep, who: Reader, report: Id) -> dict[str, Any]:
     return {"openings": queries.openings(cell, who, report)}
 
 
-@router.get("/reports/{report}/stix")
+@router.get(
+    "/reports/{report}/stix",
+    response_class=Response,
+    responses=file_responses("application/stix+json"),
+)
 def stix(cell: CellDep, who: Reader, report: Id) -> Response:
     """The report as a STIX 2.1 bundle, releasability as marking definitions."""
     data = queries.stix_bundle(cell, who, report)
@@ -58,7 +63,9 @@ def stix(cell: CellDep, who: Reader, report: Id) -> Response:
     )
 
 
-@router.get("/reports/{report}/files/{sha256}")
+@router.get(
+    "/reports/{report}/files/{sha256}", response_class=Response, responses=file_responses("*/*")
+)
 def file(cell: CellDep, who: Reader, report: Id, sha256: Sha) -> Response:
     """A file attached to the report (recorded as an opening); always a download."""
     data, mime = queries.open_file(cell, who, report, sha256)

@@ -3,7 +3,12 @@ the report's releasability (or sees all); a party that only has the tear line re
 summary, marked as withheld; any other party gets the same 404 as for a missing report.
 
 The head of a report (`report`) holds no body: the body is read by `open_body`, which
-records the opening for the originator to see."""
+records the opening for the originator to see.
+
+A party released to by a widening reads what it may read in the log: the version the
+widening carried and those written after, and the assessments written after; the earlier
+versions and assessments are entries whose visibility, fixed when written, leaves it out
+(`_readable_versions`, `_readable_assessments`)."""
 
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from fusioncell.intel.tables import (
     intel_rfis,
     intel_versions,
 )
+from fusioncell.ledger.tables import log_entries
 from fusioncell.messaging.projector import split
 from fusioncell.messaging.tables import cell_attachments
 
@@ -41,6 +47,38 @@ def _full(cell: Cell, who: Principal, row: Any) -> bool:
 
 def _summary_only(who: Principal, row: Any) -> bool:
     return row.summary_vis is not None and f",{who.party}," in row.summary_vis
+
+
+def _readable_versions(conn: Connection, cell: Cell, who: Principal, report_id: str) -> list[Any]:
+    """The report's versions, oldest first, that the caller's party may read in the log:
+    those whose own entry it may read, and each one a widening it may read carried (the
+    version current when the release was widened)."""
+    versions = list(
+        conn.execute(
+            select(intel_versions, log_entries.c.visibility.label("vis"))
+            .join(log_entries, log_entries.c.idx == intel_versions.c.idx)
+            .where(intel_versions.c.report == report_id)
+            .order_by(intel_versions.c.version)
+        )
+    )
+    may = cell.ledger.genesis.may_read
+    ok = {int(v.idx) for v in versions if may(who.party, split(v.vis))}
+    for w in conn.execute(
+        select(intel_releases.c.idx, log_entries.c.visibility.label("vis"))
+        .join(log_entries, log_entries.c.idx == intel_releases.c.idx)
+        .where(intel_releases.c.report == report_id, intel_releases.c.what == "widened")
+    ):
+        carried = [v for v in versions if int(v.idx) < int(w.idx)]
+        if carried and may(who.party, split(w.vis)):
+            ok.add(int(carried[-1].idx))
+    return [v for v in versions if int(v.idx) in ok]
+
+
+def _readable_assessments(cell: Cell, who: Principal) -> Any:
+    """Assessments whose entries the caller's party may read."""
+    q = select(intel_assessments).join(log_entries, log_entries.c.idx == intel_assessments.c.idx)
+    clause = readable(log_entries.c.visibility, who, cell.ledger.genesis)
+    return q if clause is None else q.where(clause)
 
 
 def _visible_reports(cell: Cell, who: Principal) -> Any:
@@ -126,7 +164,7 @@ def reports(cell: Cell, who: Principal) -> list[dict[str, Any]]:
         }
         counts: dict[str, dict[str, int]] = defaultdict(dict)
         for a in conn.execute(
-            select(intel_assessments.c.report, intel_assessments.c.assessment).where(
+            _readable_assessments(cell, who).where(
                 intel_assessments.c.report.in_([r.id for r in rows])
             )
         ):
@@ -149,13 +187,7 @@ def report(cell: Cell, who: Principal, report_id: str) -> dict[str, Any]:
         row = _row(conn, cell, who, report_id)
         if not _full(cell, who, row):
             return _withheld(row)
-        versions = list(
-            conn.execute(
-                select(intel_versions)
-                .where(intel_versions.c.report == report_id)
-                .order_by(intel_versions.c.version)
-            )
-        )
+        versions = _readable_versions(conn, cell, who, report_id)
         out = _head(row, versions[-1])
         out["versions"] = [
             {
@@ -195,7 +227,7 @@ def report(cell: Cell, who: Principal, report_id: str) -> dict[str, Any]:
                 "time": a.time,
             }
             for a in conn.execute(
-                select(intel_assessments)
+                _readable_assessments(cell, who)
                 .where(intel_assessments.c.report == report_id)
                 .order_by(intel_assessments.c.idx)
             )
@@ -248,11 +280,7 @@ def open_body(cell: Cell, who: Principal, report_id: str) -> dict[str, Any]:
                 "places": json.loads(v.places),
                 "attachments": json.loads(v.attachments),
             }
-            for v in conn.execute(
-                select(intel_versions)
-                .where(intel_versions.c.report == report_id)
-                .order_by(intel_versions.c.version)
-            )
+            for v in _readable_versions(conn, cell, who, report_id)
         ]
     return {"id": report_id, "version": int(row.version), "versions": versions}
 
@@ -280,16 +308,14 @@ def openings(cell: Cell, who: Principal, report_id: str) -> list[dict[str, Any]]
 
 
 def open_file(cell: Cell, who: Principal, report_id: str, sha256: str) -> tuple[bytes, str]:
-    """A file attached to any version of the report, for a party that reads it in full;
+    """A file attached to a version of the report the party reads in full;
     recorded as an opening. A file not attached to it gets the report's 404."""
     with transaction(cell.engine) as conn:
         row = _full_row(conn, cell, who, report_id)
         attached = any(
             a["sha256"] == sha256
-            for (atts,) in conn.execute(
-                select(intel_versions.c.attachments).where(intel_versions.c.report == report_id)
-            )
-            for a in json.loads(atts)
+            for v in _readable_versions(conn, cell, who, report_id)
+            for a in json.loads(v.attachments)
         )
         data = (
             conn.execute(

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.limits import MAX_INT
 from fusioncell.authz import Permission, Principal
 from fusioncell.errors import N_, Invalid
 from fusioncell.language import kinds, queries
@@ -41,7 +42,7 @@ def translations(
     who: Reader,
     to: Annotated[str, Query(max_length=8)],
     t: Annotated[list[str] | None, Query()] = None,
-    entry: Annotated[int | None, Query(ge=1)] = None,
+    entry: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
     field: Annotated[str | None, Query(max_length=32)] = None,
 ) -> dict[str, Any]:
     """For each text (t=ENTRY:FIELD, repeated; or entry= and field=), the original from

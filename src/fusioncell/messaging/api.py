@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.limits import MAX_INT
+from fusioncell.api.openapi import file_responses
 from fusioncell.authz import Permission, Principal
 from fusioncell.errors import N_, Invalid
 from fusioncell.messaging import attachments, queries, receipts
@@ -39,7 +41,7 @@ def thread(
     who: Reader,
     thread: ThreadId,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> dict[str, Any]:
     """A thread, its messages with every version, acknowledgements and receipts; `q`
     searches the thread."""
@@ -47,12 +49,16 @@ def thread(
 
 
 @router.get("/threads/{thread}/messages/{index}")
-def message(cell: CellDep, who: Reader, thread: ThreadId, index: int) -> dict[str, Any]:
+def message(
+    cell: CellDep, who: Reader, thread: ThreadId, index: Annotated[int, Path(ge=0, le=MAX_INT)]
+) -> dict[str, Any]:
     return queries.message_view(cell, who, thread, index)
 
 
 class ReadIn(BaseModel):
-    upto: int = Field(ge=0, description="the newest log index of the thread now on screen")
+    upto: int = Field(
+        ge=0, le=MAX_INT, description="the newest log index of the thread now on screen"
+    )
 
 
 @router.post("/threads/{thread}/read", status_code=204)
@@ -79,7 +85,7 @@ async def upload(cell: CellDep, who: Writer, file: UploadFile) -> dict[str, Any]
     return stored.to_json()
 
 
-@router.get("/attachments/{sha256}")
+@router.get("/attachments/{sha256}", response_class=Response, responses=file_responses("*/*"))
 def download(
     request: Request,
     cell: CellDep,

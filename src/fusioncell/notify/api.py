@@ -18,6 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from fusioncell.api.deps import CellDep, Requires, require
 from fusioncell.api.errors import close_websocket
+from fusioncell.api.limits import MAX_INT
 from fusioncell.authz import Permission, Principal
 from fusioncell.cell import Cell
 from fusioncell.errors import N_, DomainError, Invalid
@@ -48,7 +49,7 @@ class _Strict(BaseModel):
 def notifications(
     cell: CellDep,
     who: Reader,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     lang: Annotated[str | None, Query(max_length=8)] = None,
 ) -> dict[str, Any]:
@@ -61,8 +62,8 @@ def notifications(
 
 
 class ReadIn(_Strict):
-    upto: int | None = Field(default=None, ge=0, description="every one up to this id")
-    id: int | None = Field(default=None, ge=0, description="this one")
+    upto: int | None = Field(default=None, ge=0, le=MAX_INT, description="every one up to this id")
+    id: int | None = Field(default=None, ge=0, le=MAX_INT, description="this one")
 
 
 @router.post("/notifications/read")
@@ -257,7 +258,7 @@ def party_deliveries(
 
 @router.post("/notify/party/deliveries/{delivery}/retry")
 def retry_delivery(
-    cell: CellDep, who: Admin, delivery: Annotated[int, Path(ge=0)]
+    cell: CellDep, who: Admin, delivery: Annotated[int, Path(ge=0, le=MAX_INT)]
 ) -> dict[str, Any]:
     """Try a failed delivery again, with a fresh set of attempts."""
     return {"retried": queries.do_retry(cell, who, delivery)}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.openapi import file_responses
 from fusioncell.authz import Permission, Principal
 from fusioncell.statements import kinds, pdf, queries
 from fusioncell.web.render import page_language
@@ -30,7 +31,17 @@ def statements(
 
 
 # Before "/{statement}", which would otherwise take "<id>.pdf" as an id.
-@router.get("/{statement}.pdf")
+@router.get(
+    "/{statement}.pdf",
+    response_class=Response,
+    responses=file_responses(
+        "application/pdf",
+        errors={
+            409: "The statement is not adopted yet.",
+            503: "PDF export cannot run on this server (pango is missing).",
+        },
+    ),
+)
 def statement_pdf(
     request: Request,
     cell: CellDep,

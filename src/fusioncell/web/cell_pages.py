@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.limits import MAX_INT
 from fusioncell.authz import Permission, Principal
 from fusioncell.cell import Cell
 from fusioncell.errors import N_, Invalid, NotFound
@@ -153,7 +154,7 @@ def message_fragment(
     cell: CellDep,
     who: Member,
     thread: ThreadPath,
-    index: int,
+    index: Annotated[int, Path(ge=0, le=MAX_INT)],
     view: Literal["full", "pin"] = "full",
 ) -> Response:
     """One message as HTML (the thread page's macro), for the page to insert or replace

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.limits import MAX_INT
 from fusioncell.authz import Permission, Principal
 from fusioncell.cell import Cell
 from fusioncell.charter.schema import format_duration
@@ -147,7 +148,7 @@ def deesc_page(
 
 @router.get("/deesc/items/{index}")
 def deesc_item(
-    request: Request, cell: CellDep, who: Member, index: Annotated[int, Path(ge=1)]
+    request: Request, cell: CellDep, who: Member, index: Annotated[int, Path(ge=1, le=MAX_INT)]
 ) -> Response:
     it = queries.item(cell, who, index)
     owing = it["party"]

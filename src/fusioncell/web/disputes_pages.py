@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.limits import MAX_INT
 from fusioncell.authz import Permission, Principal, Role
 from fusioncell.cell import Cell
 from fusioncell.disputes import kinds, queries
@@ -109,7 +110,7 @@ def disputes_new(
     request: Request,
     cell: CellDep,
     who: Member,
-    about: Annotated[int | None, Query(ge=0)] = None,
+    about: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
     understanding: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     # An entry the reader may not see is as missing as one never written (one 404).

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from fusioncell.api.deps import CellDep, require
+from fusioncell.api.limits import MAX_INT
 from fusioncell.authz import Permission, Principal
 from fusioncell.cell import Cell
 from fusioncell.errors import DomainError
@@ -58,8 +59,8 @@ def notifications_page(request: Request, cell: CellDep, who: Member) -> Response
 def notifications_read(
     cell: CellDep,
     who: Member,
-    upto: Annotated[int | None, Form(ge=0)] = None,
-    one: Annotated[int | None, Form(ge=0)] = None,
+    upto: Annotated[int | None, Form(ge=0, le=MAX_INT)] = None,
+    one: Annotated[int | None, Form(ge=0, le=MAX_INT)] = None,
 ) -> Response:
     """Mark one notification read, or every one up to `upto`; back to the list."""
     if one is not None:
@@ -200,7 +201,9 @@ def party_webhook_delete(request: Request, cell: CellDep, who: Admin, hook: str)
 
 
 @router.post("/notifications/party/deliveries/{delivery}/retry")
-def party_retry(request: Request, cell: CellDep, who: Admin, delivery: int) -> Response:
+def party_retry(
+    request: Request, cell: CellDep, who: Admin, delivery: Annotated[int, Path(ge=0, le=MAX_INT)]
+) -> Response:
     try:
         queries.do_retry(cell, who, delivery)
     except DomainError as exc:
