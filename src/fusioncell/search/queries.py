@@ -243,6 +243,11 @@ def _sqlite(
 # a few small index probes.
 _PER_SIZE = 2
 _PREFIX_SHIFT = 17
+# When the windows read so far cover this many entries, the density they saw decides
+# whether the rest is read at once: when it would hold at most _JUMP_RATIO times the
+# matches still wanted.
+_JUMP_AFTER = 1 << 15
+_JUMP_RATIO = 2
 
 
 def age_windows(top: int, smallest: int = AGE_SHIFTS[0]) -> Iterator[tuple[str | None, int]]:
@@ -284,13 +289,24 @@ def _postgresql(
     # the whole index, once per query whatever the window (measured: 15-35 ms each at
     # 1,000,000 texts), so a query being typed starts with the larger windows.
     smallest = _PREFIX_SHIFT if q.prefixes else AGE_SHIFTS[0]
-    for mark, lo in age_windows(int(top) // TEXTS_PER_ENTRY, smallest):
+    top_entry = int(top) // TEXTS_PER_ENTRY
+    for window_mark, lo in age_windows(top_entry, smallest):
+        mark = window_mark
+        # Few matches so far: if the rest of the log, at the density seen, holds not many
+        # more than are still wanted, it is read in one query. A rare word (or a word
+        # being typed, whose prefix GIN expands once per query) then costs one scan, not
+        # one per window.
+        covered = top_entry + 1 - below // TEXTS_PER_ENTRY
+        if mark is not None and covered >= _JUMP_AFTER:
+            wanted = CANDIDATES - len(found)
+            if len(found) * (below // TEXTS_PER_ENTRY) <= _JUMP_RATIO * wanted * covered:
+                mark = None
         window = tq if mark is None else f"({tq}) & {_ts_term(mark)}"
         rows = conn.execute(
             sql, {**params, "tq": window, "below": below, "k": CANDIDATES - len(found)}
         ).all()
         found.extend((int(r.id), str(r.terms)) for r in rows)
-        if len(found) >= CANDIDATES:
+        if len(found) >= CANDIDATES or mark is None:
             break
         below = lo * TEXTS_PER_ENTRY
     return found
