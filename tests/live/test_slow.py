@@ -92,7 +92,14 @@ def test_the_client_resumes_after_a_cutoff_and_yields_each_entry_once(live: Live
     for frame in stream(live.url, token, after=start):
         got.append(frame["index"])
         if len(got) == 1:
-            _wait(lambda: live.hub.cutoffs == 1)  # a slow consumer: it dozes off
+            # A slow consumer: it dozes off until the server cuts it off. Writes go on
+            # meanwhile: the kernel may grow this socket's receive buffer to tcp_rmem's
+            # maximum (32 MB here) and hold the first ten megabytes without stalling.
+            deadline = time.monotonic() + WAIT_S
+            while live.hub.cutoffs == 0:
+                assert time.monotonic() < deadline, "never cut off"
+                done += append(live.cell, [("SY",), ("IL",)] * 10, {"pad": PAD})
+                time.sleep(0.2)
         if got[-1] == done[-1].index:
             break
     assert got == [a.index for a in done]
