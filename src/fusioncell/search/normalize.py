@@ -181,6 +181,15 @@ _ORIGINAL_WORD = re.compile(
 )
 
 
+@lru_cache(maxsize=100_000)
+def _word_terms(word: str) -> tuple[str, ...]:
+    # Snippets fold every word of each result shown; a record's words repeat, and folding
+    # (three Unicode normalisations) costs more than the rest of a snippet.
+    return tuple(terms(word))
+
+
 def spans(text: str) -> list[tuple[int, int, list[str]]]:
     """Each word of the original text: (start, end, its terms)."""
-    return [(m.start(), m.end(), terms(m.group())) for m in _ORIGINAL_WORD.finditer(text)]
+    return [
+        (m.start(), m.end(), list(_word_terms(m.group()))) for m in _ORIGINAL_WORD.finditer(text)
+    ]

@@ -15,9 +15,9 @@ never a result, never a count, never a page of results.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, bindparam, text
 
@@ -143,14 +143,48 @@ def _ts_group(g: tuple[str, ...]) -> str:
     return "(" + " & ".join([*(_ts_term(p) for p in pair_marks(g)), f"({phrase})"]) + ")"
 
 
-def tsquery(q: Query) -> str:
-    """A tsquery literal: terms quoted, phrases with <-> (and their pair tokens), prefixes
-    with :*."""
+def tsquery(q: Query, completions: Sequence[str] | None = None) -> str:
+    """A tsquery literal: terms quoted, phrases with <-> (and their pair tokens); the word
+    being typed as its `completions` (index terms), or else its prefixes with :*."""
     parts = [_ts_group(g) if len(g) > 1 else "(" + _ts_term(g[0]) + ")" for g in q.groups]
     if q.prefixes:
-        alts = [parts.pop(), *(_ts_term(p) + ":*" for p in q.prefixes)]
-        parts.append("(" + " | ".join(alts) + ")")
+        if completions is None:
+            more = [_ts_term(p) + ":*" for p in q.prefixes]
+        else:
+            more = [_ts_term(t) for t in completions if t != q.groups[-1][0]]
+        parts.append("(" + " | ".join([parts.pop(), *more]) + ")")
     return " & ".join(parts)
+
+
+# A word being typed is completed into at most this many index terms, the shortest first
+# (its nearest completions), out of the first COMPLETION_SCAN in byte order; a prefix of
+# two or three letters with more completions than that finds the texts holding those,
+# and the whole word, once typed, finds every text holding it.
+COMPLETIONS = 256
+COMPLETION_SCAN = 20_000
+
+
+def _after_prefix(p: str) -> str:
+    """The smallest string greater than every string that begins with `p`, in code point
+    order (the byte order of UTF-8, collation "C")."""
+    return p[:-1] + chr(ord(p[-1]) + 1)
+
+
+def completions(conn: Connection, prefixes: Sequence[str]) -> list[str]:
+    """The index terms (search_terms, PostgreSQL) that the prefixes begin, shortest first."""
+    found: set[str] = set()
+    for p in prefixes:
+        found.update(
+            conn.execute(
+                text(
+                    "SELECT term FROM (SELECT term FROM search_terms WHERE term >= :lo "
+                    "AND term < :hi ORDER BY term LIMIT :scan) s "
+                    "ORDER BY length(term), term LIMIT :n"
+                ),
+                {"lo": p, "hi": _after_prefix(p), "scan": COMPLETION_SCAN, "n": COMPLETIONS},
+            ).scalars()
+        )
+    return sorted(found, key=lambda t: (len(t), t))[:COMPLETIONS]
 
 
 # ---- snippets ---------------------------------------------------------------------------
@@ -215,22 +249,30 @@ def _filters(area: str | None, lang: str | None, sees_all: bool) -> tuple[str, d
     return sql, params
 
 
+def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[int, str]]:
+    """The candidates (id, terms) through the driver's own cursor, in the connection's
+    transaction: for 2,000 rows SQLAlchemy's result rows cost twice what the driver's
+    fetch does (measured: 7 ms against 2.5 ms), as much as ranking them."""
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql, params)
+        return cast(list[tuple[int, str]], cur.fetchall())
+    finally:
+        cur.close()
+
+
 def _sqlite(
     conn: Connection, q: Query, party: str | None, where: str, params: dict[str, Any]
 ) -> list[tuple[int, str]]:
     """The newest CANDIDATES matches: FTS5 walks the match (party filter inside it) in
     descending rowid order and stops at the limit, whatever the number of matches."""
-    return [
-        (int(r[0]), str(r[1]))
-        for r in conn.execute(
-            text(
-                "SELECT search_fts.rowid, r.terms FROM search_fts "  # noqa: S608
-                "JOIN search_rows r ON r.id = search_fts.rowid "
-                f"WHERE search_fts MATCH :m{where} ORDER BY search_fts.rowid DESC LIMIT :k"
-            ),
-            {**params, "m": fts5_match(q, party), "k": CANDIDATES},
-        )
-    ]
+    return _fetch(
+        conn,
+        "SELECT search_fts.rowid, r.terms FROM search_fts "  # noqa: S608
+        "JOIN search_rows r ON r.id = search_fts.rowid "
+        f"WHERE search_fts MATCH :m{where} ORDER BY search_fts.rowid DESC LIMIT :k",
+        {**params, "m": fts5_match(q, party), "k": CANDIDATES},
+    )
 
 
 # PostgreSQL's GIN index cannot return matches newest first, so the newest are found by
@@ -269,7 +311,7 @@ def age_windows(top: int, smallest: int = AGE_SHIFTS[0]) -> Iterator[tuple[str |
 def _postgresql(
     conn: Connection, q: Query, party: str | None, where: str, params: dict[str, Any]
 ) -> list[tuple[int, str]]:
-    tq = tsquery(q)
+    tq = tsquery(q, completions(conn, q.prefixes) if q.prefixes else None)
     if party is not None:
         tq = f"({tq}) & {_ts_term(PARTY_MARK.format(party))}"
     # A plan for these words, not a generic one: psycopg prepares a statement run often,
@@ -279,9 +321,12 @@ def _postgresql(
     top = conn.execute(text("SELECT max(id) FROM search_rows")).scalar_one()
     if top is None:
         return []
-    sql = text(
+    # psycopg's placeholders: the filters' `:name` become `%(name)s`.
+    sql = re.sub(
+        r":(\w+)",
+        r"%(\1)s",
         f"SELECT r.id, r.terms FROM search_rows r WHERE r.tsv @@ CAST(:tq AS tsquery){where} "  # noqa: S608
-        "AND r.id < :below ORDER BY r.id DESC LIMIT :k"
+        "AND r.id < :below ORDER BY r.id DESC LIMIT :k",
     )
     found: list[tuple[int, str]] = []
     below = int(top) + 1
@@ -302,10 +347,8 @@ def _postgresql(
             if len(found) * (below // TEXTS_PER_ENTRY) <= _JUMP_RATIO * wanted * covered:
                 mark = None
         window = tq if mark is None else f"({tq}) & {_ts_term(mark)}"
-        rows = conn.execute(
-            sql, {**params, "tq": window, "below": below, "k": CANDIDATES - len(found)}
-        ).all()
-        found.extend((int(r.id), str(r.terms)) for r in rows)
+        args = {**params, "tq": window, "below": below, "k": CANDIDATES - len(found)}
+        found.extend(_fetch(conn, sql, args))
         if len(found) >= CANDIDATES or mark is None:
             break
         below = lo * TEXTS_PER_ENTRY
@@ -321,45 +364,42 @@ _K1 = 1.2
 _B = 0.75
 
 
-def _by_pattern(pattern: re.Pattern[str]) -> Callable[[str], int]:
-    return lambda s: len(pattern.findall(s))
-
-
-def _by_needle(needle: str) -> Callable[[str], int]:
-    return lambda s: s.count(needle)
-
-
-def _counters(q: Query) -> list[Callable[[str], int]]:
-    """For each group of the query, how often it occurs in a row's terms, written with two
-    spaces between terms and one around (so str.count, in C, counts every occurrence)."""
-    out: list[Callable[[str], int]] = []
+def _counters(q: Query) -> tuple[list[str], list[re.Pattern[str]]]:
+    """For each group of the query, what counts its occurrences in a row's terms written
+    with two spaces between terms and one around: a needle for str.count (in C, every
+    occurrence), or a pattern for the word being typed."""
+    needles: list[str] = []
+    patterns: list[re.Pattern[str]] = []
     for i, g in enumerate(q.groups):
         if i == len(q.groups) - 1 and q.prefixes and len(g) == 1:
             alts = [re.escape(g[0]), *(re.escape(p) + r"\S*" for p in q.prefixes)]
-            pattern = re.compile(r"(?<= )(?:" + "|".join(alts) + r")(?= )")
-            out.append(_by_pattern(pattern))
+            patterns.append(re.compile(r"(?<= )(?:" + "|".join(alts) + r")(?= )"))
         else:
-            needle = " " + "  ".join(g) + " "
-            out.append(_by_needle(needle))
-    return out
+            needles.append(" " + "  ".join(g) + " ")
+    return needles, patterns
 
 
 def rank(candidates: list[tuple[int, str]], q: Query) -> list[int]:
     """The candidates' ids, best first, newest first among equals."""
     if not candidates:
         return []
-    counters = _counters(q)
+    needles, patterns = _counters(q)
     lengths = [t.count(" ") + 1 for _, t in candidates]
-    avg = sum(lengths) / len(lengths)
+    fixed, per_term = _K1 * (1 - _B), _K1 * _B * len(lengths) / sum(lengths)
+    k1 = _K1 + 1
     scored = []
     for (i, t), n in zip(candidates, lengths, strict=True):
         padded = " " + t.replace(" ", "  ") + " "
-        norm = _K1 * (1 - _B + _B * n / avg)
+        norm = fixed + per_term * n
         score = 0.0
-        for count in counters:
-            f = count(padded)
+        for needle in needles:
+            f = padded.count(needle)
             if f:
-                score += f * (_K1 + 1) / (f + norm)
+                score += f * k1 / (f + norm)
+        for pattern in patterns:
+            f = len(pattern.findall(padded))
+            if f:
+                score += f * k1 / (f + norm)
         scored.append((-score, -i))
     scored.sort()
     return [-i for _, i in scored]

@@ -62,3 +62,15 @@ Index(
     postgresql_using="gin",
     sqlite_where=text("tsv IS NOT NULL"),
 )
+
+# PostgreSQL only (empty on SQLite, whose FTS5 index reads prefixes itself): every term
+# the index has held, kept by a trigger on search_rows (migration 0020), never pruned.
+# A word being typed is completed here, once per query, into the index terms it begins
+# (a range of this B-tree, in byte order), and the GIN index is then asked for those
+# exact terms: GIN's own prefix match collects every posting of every completion over
+# the whole table for each query it runs, whatever the age window.
+search_terms = Table(
+    "search_terms",
+    metadata,
+    Column("term", Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True),
+)
