@@ -1,6 +1,7 @@
 """/sitrep in a real browser (Debian's Chromium through Playwright) against the real app
 served by uvicorn, with the demo's workstreams: the supervisor in Arabic picks a period
-and Israel's view; Syria's head of delegation in English picks a period. axe finds nothing
+and Israel's view; Syria's head of delegation in English picks a period; Israel's liaison
+reads it in Hebrew. axe finds nothing
 on any of these pages; none shows a console error or a CSP violation (conftest.Browse)."""
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def pick(page: Any, first: str, last: str, party: str | None = None) -> dict[str
     return parse_qs(urlsplit(page.url).query)
 
 
-def test_the_report_in_arabic_and_english(served: Served, browse: Browse) -> None:
+def test_the_report_in_arabic_english_and_hebrew(served: Served, browse: Browse) -> None:
     workstreams(served.cell)  # an incident five hours ago, notices, a dispute
     ar = browse(locale="ar").page()
     sign_in(ar, served, "us-supervisor")
@@ -68,3 +69,15 @@ def test_the_report_in_arabic_and_english(served: Served, browse: Browse) -> Non
     assert en.locator("#sitrep-checkpoint .cp-size").count() == 1
     assert en.locator("#sitrep-pdf").get_attribute("href").startswith("/sitrep.pdf?from=")
     axe_clean(en)
+
+    he = browse(locale="he").page()
+    sign_in(he, served, "il-liaison")
+    he.goto("/sitrep")
+    assert he.get_attribute("html", "lang") == "he"
+    assert he.get_attribute("html", "dir") == "rtl"
+    assert he.locator("select[name=party]").count() == 0
+    assert he.locator("#sitrep").get_attribute("data-view") == "IL"
+    chart = he.locator("#sitrep-incidents-chart")
+    assert chart.get_attribute("data-dir") == "rtl"
+    assert he.locator("#sitrep-checkpoint .cp-size").count() == 1
+    axe_clean(he)
