@@ -1,4 +1,5 @@
-"""A planned activity that conflicts with an agreed zone is notified to every party."""
+"""A planned activity that conflicts with an agreed zone, or with another party's activity,
+is notified to every party."""
 
 from __future__ import annotations
 
@@ -45,3 +46,31 @@ def test_a_conflict_is_notified_to_every_party(cell: Cell, member: MakeMember) -
     assert words.subject == "Conflict: a planned activity of \u2068Israel\u2069"
     assert "conflicts with an agreed zone" in words.lines[0]
     assert words.link.endswith(f"/deesc/items/{clash}")
+
+
+def test_a_clash_between_two_parties_activities_is_notified_to_every_party(
+    cell: Cell, member: MakeMember
+) -> None:
+    for party, name, role in [
+        ("IL", "il-liaison", Role.LIAISON_OFFICER),
+        ("SY", "sy-liaison", Role.LIAISON_OFFICER),
+        ("SY", "sy-duty", Role.DUTY_OFFICER),
+        ("US", "us-sup", Role.SUPERVISOR),
+    ]:
+        do_add_member(cell, party, name, role)
+    il, sy = member("IL", "il-liaison"), member("SY", "sy-liaison")
+    first = notify(il, OUTSIDE, 80, 82)
+    near = {"type": "Point", "coordinates": [35.601, 33.101]}  # ~150 m away, the same hours
+    clash = notify(sy, near, 81, 83, activity_type="exercise")
+    Notifier(cell).enqueue()
+    with cell.engine.connect() as c:
+        rows = c.execute(
+            select(notify_outbox.c.entry_idx, notify_outbox.c.recipient, notify_outbox.c.payload)
+            .where(notify_outbox.c.kind == kinds.ACTIVITY, notify_outbox.c.channel == "web")
+            .order_by(notify_outbox.c.recipient)
+        ).all()
+    # The earlier notifier's party is told too (il-liaison), and the author's own party.
+    assert {r.entry_idx for r in rows} == {clash}
+    assert [r.recipient for r in rows] == ["il-liaison", "sy-duty", "us-sup"]
+    item = json.loads(rows[0].payload)["items"][0]
+    assert item["conflicts"] == [{"with": "activity", "ref": str(first)}]

@@ -76,16 +76,21 @@ def test_incident_in_arabic_clarified_in_hebrew(served: Served, browse: Browse) 
     expect(il.locator("#deesc-clarifications article .question")).to_have_text(QUESTION_HE)
     expect(il.locator("#deesc-clarifications article")).to_have_attribute("data-state", "open")
 
-    ready(sy, f"/deesc/items/{index}")
+    # SY is still on the incident's page, which is live: it reloads itself with the question
+    # and its answer form (going to it here would race that reload and be aborted)
     a = sy.locator("form.deesc-answer")
+    expect(a).to_be_visible(timeout=WAIT)
+    sy.wait_for_selector("html[data-deesc=ready]", state="attached")
     a.locator("textarea[name=answer]").fill(ANSWER_AR)
     a.locator("select[name=lang]").select_option("ar")
     with sy.expect_navigation():
         a.locator("button[type=submit]").click()
     sy.wait_for_selector("html[data-deesc=ready]", state="attached")
     expect(sy.locator("#deesc-clarifications article .answer")).to_contain_text(ANSWER_AR)
-    ready(il, f"/deesc/items/{index}")
-    expect(il.locator("#deesc-clarifications article")).to_have_attribute("data-state", "answered")
+    # and IL's page, live too, reloads itself with the answer
+    expect(il.locator("#deesc-clarifications article")).to_have_attribute(
+        "data-state", "answered", timeout=WAIT
+    )
     with reading(cell.engine) as conn:
         row = conn.execute(select(deesc_clarifications)).one()
     assert (row.lang, row.answer_lang, row.answered_by) == ("he", "ar", "sy-liaison")

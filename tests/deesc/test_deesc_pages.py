@@ -42,12 +42,19 @@ def test_map_timeline_and_item(cell: Cell, member: MakeMember, http: Any, lang: 
     assert 'stroke-dasharray="2 4"' in html  # the illustrative zone, dotted
     assert f'href="/deesc/items/{inc}"' in html and "deesc-conflict" in html
     assert 'lang="ar"' in html and "قصف مدفعي" in html
-    # filters: by category (an activity type), by party, by time window
+    # filters: by category (an activity type), by party, by time window; the map and the
+    # timeline both
     html = page(http, il, "/deesc?category=exercise", lang)
     assert f'data-index="{other}"' in html and f'data-index="{act}"' not in html
     assert f'data-index="{inc}"' not in html
+    assert f'class="map-activity" data-ref="{other}"' in html
+    assert f'data-ref="{act}"' not in html and 'class="map-incident"' not in html
+    assert html.count('class="map-zone"') == 2  # the zones are always drawn
     html = page(http, il, f"/deesc?party=SY&since={at(-3)[:16]}", lang)
     assert f'data-index="{inc}"' in html and f'data-index="{act}"' not in html
+    assert f'class="map-incident" data-ref="{inc}"' in html and 'class="map-activity"' not in html
+    html = page(http, il, f"/deesc?until={at(-3)[:16]}", lang)  # before the incident
+    assert f'data-index="{inc}"' not in html and 'class="map-incident"' not in html
     page(http, il, f"/deesc?since={at(2)[:16]}&until={at(1)[:16]}", lang, status=400)
     page(http, il, "/deesc?since=yesterday", lang, status=400)
 

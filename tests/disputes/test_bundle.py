@@ -1,6 +1,7 @@
 """The evidence bundle of a dispute: downloaded through the API by a party, verified
-offline by `fusioncell log verify FILE`, and refused, naming the entry, after each kind of
-alteration (a body, a leaf, a proof, the checkpoint, a trust entry taken out)."""
+offline by `fusioncell log verify FILE` (with a witness's cosignature on its checkpoint),
+and refused, naming the entry, after each kind of alteration (a body, a leaf, a proof, the
+checkpoint, a cosignature, a trust entry taken out)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from fusioncell.cell import Cell
 from fusioncell.cli import app as cli_app
+from fusioncell.client import LogClient
 from fusioncell.ledger.bundle import verify_bundle
 from fusioncell.ledger.entry import parse_leaf
 from fusioncell.ledger.verify import VerifyError
+from fusioncell.witness import Witness
 from tests.disputes.test_disputes import ANSWER_HE, World
+from tests.ledger.helpers import add_witness
 
 
 @pytest.fixture
@@ -63,6 +68,31 @@ def test_a_bundle_verifies_offline(cell: Cell, w: World, tmp_path: Path) -> None
     us = json.loads(w.us.evidence(did))
     assert all(e["entry"] for e in us["entries"])
     assert verify_bundle(us).readable == len(us["entries"])
+
+
+def test_a_bundle_carries_the_witness_cosignature_and_verifies_it(
+    cell: Cell, w: World, http: TestClient, tmp_path: Path
+) -> None:
+    key, token = add_witness(cell, "SY", "witness.sy.example")
+    did, _seen, _hidden, _ = _made(w)
+    # The witness follows the log and cosigns the checkpoint covering the dispute.
+    witness = Witness(LogClient(http=http, token=token), key, tmp_path / "w", now=cell.clock.now)
+    assert witness.step().cosigned
+    raw = w.il.evidence(did)
+    bundle = json.loads(raw)
+    [line] = [x for x in bundle["checkpoint"].splitlines() if key.name in x]
+    assert line.startswith("\u2014 witness.sy.example ")
+    assert verify_bundle(bundle).cosigned_by == [key.name]
+    path = tmp_path / "bundle.json"
+    path.write_bytes(raw)
+    code, out = _verify(path)
+    assert code == 0, out
+    assert "cosigned by: witness.sy.example" in " ".join(out.split())
+    # A registered witness's cosignature that does not verify fails the bundle.
+    name, sig = line.rsplit(" ", 1)
+    bundle["checkpoint"] = bundle["checkpoint"].replace(line, f"{name} {_flip(sig)}")
+    code, out = _tampered(tmp_path, bundle, "cosig")
+    assert code == 1 and "cosignature of witness.sy.example" in " ".join(out.split()), out
 
 
 def _tampered(tmp_path: Path, bundle: dict[str, Any], name: str) -> tuple[int, str]:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from fusioncell.authz import Role
+from fusioncell.disputes.client import DisputesClient
 from fusioncell.web import i18n
 from tests.understandings.conftest import MakeMember
 from tests.understandings.test_understandings import thread
@@ -72,6 +73,24 @@ def test_list_and_understanding_pages(member: MakeMember, http: Any, lang: str) 
 
     page(http, il, "/understandings/no-such-one", lang, 404)
     page(http, il, "/understandings/BAD!", lang, 404)
+
+
+def test_the_disputes_about_it_are_on_its_page(member: MakeMember, http: Any) -> None:
+    sy, il = member("SY", "sy-liaison"), member("IL", "il-liaison")
+    shared = thread(sy, "shared-thread", ["IL", "SY", "US"])
+    token = sy.headers["Authorization"].removeprefix("Bearer ")
+    d = DisputesClient(token=token, key=sy.key, party="SY", member="sy-liaison", http=http)
+    did, _ = d.raise_dispute(
+        ["IL", "US"], "القصف مستمر", "سقطت قذائف قرب القرية.", "وقف فوري.", "ar",
+        cites=[shared], understanding=HALT,
+    )  # fmt: skip
+    [row] = il.understanding(HALT)["disputes"]
+    assert row["id"] == did and row["stage"] == "raised" and row["party"] == "SY"
+    assert il.understanding("security-arrangements")["disputes"] == []
+    html = page(http, il, f"/understandings/{HALT}", "he")
+    assert f'<li data-dispute="{did}">' in html and f'href="/disputes/d/{did}"' in html
+    assert '<bdi lang="ar" dir="rtl">القصف مستمر</bdi>' in html
+    assert f'data-dispute="{did}"' not in page(http, il, "/understandings/security-arrangements")
 
 
 def test_an_auditor_reads_but_is_offered_no_form(member: MakeMember, http: Any) -> None:

@@ -212,7 +212,9 @@ def test_deescalation_and_commerce_mark_their_texts(seeded: Seeded, http: TestCl
     with reading(s.cell.engine) as conn:
         incident = conn.execute(select(deesc_incidents.c.idx)).scalars().first()
         q, a = conn.execute(
-            select(deesc_clarifications.c.idx, deesc_clarifications.c.answered_idx)
+            select(deesc_clarifications.c.idx, deesc_clarifications.c.answered_idx).where(
+                deesc_clarifications.c.about == incident
+            )
         ).one()
         pid, current = conn.execute(
             select(commerce_proposals.c.id, commerce_versions.c.idx)

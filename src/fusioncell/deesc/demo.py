@@ -1,7 +1,8 @@
 """The demo's de-escalation (fusioncell.demo): an agreed buffer zone and an illustrative
 sketch of a line loaded by the operator (log key); an incident reported in Arabic, a
 clarification asked in Hebrew and answered in Arabic; a notification that conflicts with
-the agreed zone, and a late one. Signed by the demo members' own keys. The shapes are
+the agreed zone, which the supervisor asks about in English and Israel answers in English;
+and a late one. Signed by the demo members' own keys. The shapes are
 invented for the demo and depict no real line."""
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def seed_deescalation(cell: Cell, keys: dict[str, SigningKey]) -> None:
         },
     )
     start = (now + timedelta(days=4)).replace(minute=0, second=0, microsecond=0)
-    write(  # crosses the agreed buffer zone: the cell flags it to every party
+    patrol = write(  # crosses the agreed buffer zone: the cell flags it to every party
         "il-liaison",
         kinds.ACTIVITY,
         {
@@ -100,6 +101,26 @@ def seed_deescalation(cell: Cell, keys: dict[str, SigningKey]) -> None:
             "lang": "he",
         },
     )
+    if "us-supervisor" in keys:  # the supervisor asks about the conflict, in English
+        asked = write(
+            "us-supervisor",
+            kinds.REQUESTED,
+            {
+                "about": patrol,
+                "question": "The patrol route crosses the agreed buffer zone. Will it be "
+                "rerouted, or is an exception requested?",
+                "lang": "en",
+            },
+        )
+        write(
+            "il-liaison",
+            kinds.ANSWERED,
+            {
+                "request": asked,
+                "answer": "It will be rerouted south of the zone; a corrected notice follows.",
+                "lang": "en",
+            },
+        )
     soon = (now + timedelta(hours=20)).replace(minute=0, second=0, microsecond=0)
     write(  # less than the charter's notice ahead: accepted, marked late
         "sy-liaison",
