@@ -70,8 +70,10 @@ def test_the_charter_understandings_and_a_status_life(
     assert halt["source"]["en"] == "A Syrian official, to Reuters"
 
     shared = thread(sy, "shared-thread", ["IL", "SY", "US"])
-    il.set_status(SEC, "in_progress", HE_REASON, "he")  # evidence optional here
-    refused(409, il.set_status, SEC, "in_progress", HE_REASON, "he")
+    detail = refused(400, il.set_status, SEC, "in_progress", HE_REASON, "he")  # no evidence
+    assert "needs evidence" in detail
+    il.set_status(SEC, "in_progress", HE_REASON, "he", [shared])
+    refused(409, il.set_status, SEC, "in_progress", HE_REASON, "he", [shared])
     sy.set_status(SEC, "disputed", "لا تقدّم فعلي.", "ar", [shared, 0])
     us.set_status(SEC, "met", "Arrangements in place.", "en", [shared])
 
@@ -189,15 +191,15 @@ def test_who_may_do_what(cast: dict[str, UnderstandingsClient], member: MakeMemb
     il_liaison, sy_liaison = cast["il_liaison"], cast["sy_liaison"]
     us_duty = member("US", "us-duty", Role.DUTY_OFFICER)
     # A liaison officer does not change a status; nor does the duty officer of the supervisor.
-    refused(403, il_liaison.set_status, SEC, "in_progress", "x", "en")
-    refused(403, us_duty.set_status, SEC, "in_progress", "x", "en")
+    refused(403, il_liaison.set_status, SEC, "in_progress", "x", "en", [0])
+    refused(403, us_duty.set_status, SEC, "in_progress", "x", "en", [0])
     # SY is not bound by withdrawal-timeline? It stated it: its head stewards it.
-    sy.set_status("withdrawal-timeline", "in_progress", "بدأ النقاش.", "ar")
+    sy.set_status("withdrawal-timeline", "in_progress", "بدأ النقاش.", "ar", [0])
     # borders-economy binds IL and was stated by IL: SY's head is not a steward.
-    refused(403, sy.set_status, "borders-economy", "in_progress", "x", "ar")
+    refused(403, sy.set_status, "borders-economy", "in_progress", "x", "ar", [0])
     # halt-military-activity: stated by SY, binds IL and US.
     sy.set_status(HALT, "disputed", AR_REASON, "ar", [0])
-    il.set_status(HALT, "in_progress", HE_REASON, "he")
+    il.set_status(HALT, "in_progress", HE_REASON, "he", [0])
     refused(403, sy.set_timeline, "borders-economy", None, "2027-01-01", "x", "ar")
     refused(403, sy.set_milestone, "borders-economy", "t", "ar", "2027-01-01T00:00:00Z", ["IL"])
     # A head of a responsible party meets a milestone of an understanding it does not steward.
@@ -218,7 +220,7 @@ def test_who_may_do_what(cast: dict[str, UnderstandingsClient], member: MakeMemb
     assert rows["second-round"]["stated_by"] is None
     assert list(rows)[-2:] == ["second-round", "sy-position"]
     # The stating party's head stewards its recorded understanding.
-    sy.set_status("sy-position", "in_progress", "قيد المتابعة.", "ar")
+    sy.set_status("sy-position", "in_progress", "قيد المتابعة.", "ar", [0])
 
 
 def test_evidence_hidden_from_the_author_is_refused_like_a_missing_one(
@@ -267,7 +269,7 @@ def good(**change: Any) -> dict[str, Any]:
         "status": "in_progress",
         "reason": "ok",
         "lang": "en",
-        "evidence": [],
+        "evidence": [0],
     }
     body.update(change)
     return {k: v for k, v in body.items() if v is not DROP}
@@ -292,8 +294,9 @@ DROP = object()
         (good(evidence=[1.5]), 400, "evidence is a list"),
         (good(evidence=[-1]), 400, "evidence is a list"),
         (good(evidence=[0, 0]), 400, "twice"),
-        (good(status="met"), 400, "needs evidence"),
-        (good(status="breached"), 400, "needs evidence"),
+        (good(evidence=[]), 400, "needs evidence"),
+        (good(status="met", evidence=[]), 400, "needs evidence"),
+        (good(status="breached", evidence=[]), 400, "needs evidence"),
         (good(extra=1), 400, "unknown fields"),
         (good(evidence=DROP), 400, "lacks evidence"),
         (good(understanding="no-such-one"), 404, "no such understanding"),

@@ -106,7 +106,7 @@ def seed_understandings(cell: Cell, keys: dict[str, SigningKey]) -> None:
             "status": kinds.IN_PROGRESS,
             "reason": "הצדדים החלו לדון בהסדרי הביטחון במסגרת התא; מפת אזור החיץ מוסכמת.",
             "lang": "he",
-            "evidence": [thread] if thread is not None else [],
+            "evidence": [thread] if thread is not None else [0],  # else the charter
         },
     )
     at = now.replace(hour=9, minute=0, second=0, microsecond=0)

@@ -74,8 +74,9 @@ STATUS_NAMES = {
     DISPUTED: N_("Disputed"),
     BREACHED: N_("Breached"),
 }
-# A status that says how the understanding stands against the facts needs the facts.
-NEEDS_EVIDENCE = frozenset({MET, DISPUTED, BREACHED})
+# Every change of status gives its reason and the entries that show it (the joint
+# statement's "only by a signed entry giving the reason and the evidence").
+NEEDS_EVIDENCE = frozenset(STATUS_NAMES)
 
 ON_TRACK = "on_track"
 CONCERNS = "concerns"
