@@ -220,6 +220,40 @@ def test_openings_are_recorded_and_shown_to_the_originator(
     refused(403, us.openings, "convoy-008")
 
 
+def test_a_body_read_in_the_log_or_through_a_translation_is_an_opening(
+    il: IntelClient, sy: IntelClient, us: IntelClient
+) -> None:
+    """The log's entries (where a verifier reads bodies) and a translation of the body
+    open the report like its page does; the title's translation, what a party cannot
+    read, and the originator's own client reading back what it appended do not."""
+    first = issue(il, "convoy-040", ALL)
+    sy.entries(first, first + 1)
+    for asked in ([f"{first}:body", f"{first}:title"], [f"{first}:title"]):
+        got = sy.http.get(
+            "/api/v1/translations", params={"to": "ar", "t": asked}, headers=sy.headers
+        )
+        assert got.status_code == 200, got.text
+    hidden = issue(il, "convoy-041", ["IL", "US"])
+    sy.entries(hidden, hidden + 1)  # hidden from SY: no body given, no opening
+    assert [(o["party"], o["what"], o["version"]) for o in il.openings("convoy-040")] == [
+        ("SY", "log", 1),
+    ]
+    other = issue(il, "convoy-042", ALL)  # read translated before it is opened
+    got = us.http.get(
+        "/api/v1/translations", params={"to": "ar", "t": [f"{other}:body"]}, headers=us.headers
+    )
+    assert got.status_code == 200, got.text
+    assert [(o["party"], o["what"]) for o in il.openings("convoy-042")] == [("US", "translation")]
+    assert il.openings("convoy-041") == []
+    # A widening carries the version current when it was signed: reading it opens that one.
+    widened = il.widen("convoy-041", ALL).index
+    sy.entries(widened, widened + 1)
+    assert [(o["party"], o["what"], o["version"]) for o in il.openings("convoy-041")] == [
+        ("IL", "body", 1),  # the originator's client reads the version it widens
+        ("SY", "log", 1),
+    ]
+
+
 def test_stix_export(il: IntelClient, us: IntelClient) -> None:
     square = [[35.0, 33.0], [35.1, 33.0], [35.1, 33.1], [35.0, 33.1], [35.0, 33.0]]
     issue(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,8 +15,9 @@ from fusioncell.api.deps import CellDep, get_cell, require
 from fusioncell.authz import Permission, Principal
 from fusioncell.authz.policy import check_author
 from fusioncell.errors import Invalid
-from fusioncell.ledger.canonical import EncodingError, b64e
-from fusioncell.ledger.entry import parse_submission
+from fusioncell.intel.queries import record_body_reads
+from fusioncell.ledger.canonical import EncodingError, b64d, b64e
+from fusioncell.ledger.entry import parse_leaf, parse_submission
 
 router = APIRouter(prefix="/log/v1", tags=["log"])
 
@@ -45,7 +47,17 @@ def keys(cell: CellDep, _: Reader) -> dict[str, Any]:
 
 @router.get("/entries")
 def entries(cell: CellDep, who: Reader, start: Index, end: Index) -> dict[str, Any]:
-    return {"entries": cell.ledger.entries(start, end, who.party)}
+    out = cell.ledger.entries(start, end, who.party)
+    # An intelligence report's body read here is an opening of it, recorded for its
+    # originator like one on the report's page (docs/intelligence.md).
+    record_body_reads(cell, who, _report_bodies(out), "log")
+    return {"entries": out}
+
+
+def _report_bodies(read: list[dict[str, Any]]) -> Iterator[tuple[int, str]]:
+    for e in read:
+        if isinstance(e["body"], dict) and "report" in e["body"]:
+            yield e["index"], parse_leaf(b64d(e["entry"])).statement.kind
 
 
 @router.get("/proof/inclusion")

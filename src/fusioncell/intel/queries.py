@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select
+from sqlalchemy import Connection, func, insert, or_, select, true
 
 from fusioncell.authz import Principal
 from fusioncell.authz.visibility import names, readable
@@ -25,6 +26,7 @@ from fusioncell.clock import rfc3339
 from fusioncell.db import reading, transaction
 from fusioncell.deadlines.tables import deadlines
 from fusioncell.errors import N_, Forbidden, NotFound
+from fusioncell.intel import kinds
 from fusioncell.intel.projector import NO_REPORT, NO_RFI, RFI_KEY
 from fusioncell.intel.tables import (
     intel_assessments,
@@ -251,6 +253,82 @@ def _record_opening(conn: Connection, cell: Cell, who: Principal, row: Any, what
             time=rfc3339(cell.clock.now()),
         )
     )
+
+
+# How a body was opened (intel_openings.what), as the originator's page names it.
+OPENED_HOW = {
+    "body": N_("on its page or through the API"),
+    "file": N_("a file attached to it"),
+    "stix": N_("exported as STIX"),
+    "log": N_("in the log's entries"),
+    "translation": N_("through a translation of its body"),
+}
+_BODY_KINDS = frozenset({kinds.ISSUED, kinds.CORRECTED, kinds.WIDENED})
+
+
+def record_body_reads(
+    cell: Cell, who: Principal, read: Iterable[tuple[int, str]], how: str
+) -> None:
+    """A report's body read elsewhere than through the report (the log's entries, where a
+    verifier reads bodies; a translation of the body) is an opening too, recorded like the
+    others. `read`: (entry index, kind) of each entry whose body was given to `who`."""
+    wanted = sorted({i for i, kind in read if kind in _BODY_KINDS})
+    if not wanted:
+        return
+    # The originating party's clients read back from the log every entry they append,
+    # to verify it: that is not an opening.
+    others = intel_reports.c.party != who.party if how == "log" else true()
+    with transaction(cell.engine) as conn:
+        opened = {
+            (r.report, int(r.version))
+            for r in conn.execute(
+                select(intel_versions.c.report, intel_versions.c.version)
+                .join(intel_reports, intel_reports.c.id == intel_versions.c.report)
+                .where(intel_versions.c.idx.in_(wanted), others)
+            )
+        }
+        # A widening carries the version current when it was signed.
+        for r in conn.execute(
+            select(intel_releases.c.idx, intel_releases.c.report)
+            .join(intel_reports, intel_reports.c.id == intel_releases.c.report)
+            .where(intel_releases.c.idx.in_(wanted), intel_releases.c.what == "widened", others)
+        ):
+            version = conn.execute(
+                select(func.max(intel_versions.c.version)).where(
+                    intel_versions.c.report == r.report, intel_versions.c.idx < r.idx
+                )
+            ).scalar_one()
+            opened.add((r.report, int(version)))
+        now = rfc3339(cell.clock.now())
+        if how == "translation" and opened:
+            # The report's page asks for its body's translation after opening it: a body
+            # the member has opened already is not opened again by reading it translated.
+            opened -= {
+                (r.report, int(r.version))
+                for r in conn.execute(
+                    select(intel_openings.c.report, intel_openings.c.version).where(
+                        intel_openings.c.member == who.member,
+                        intel_openings.c.party == who.party,
+                        intel_openings.c.report.in_(sorted({r for r, _ in opened})),
+                    )
+                )
+            }
+        if not opened:
+            return
+        conn.execute(
+            insert(intel_openings),
+            [
+                {
+                    "report": report,
+                    "version": version,
+                    "party": who.party,
+                    "member": who.member,
+                    "what": how,
+                    "time": now,
+                }
+                for report, version in sorted(opened)
+            ],
+        )
 
 
 def _full_row(conn: Connection, cell: Cell, who: Principal, report_id: str) -> Any:

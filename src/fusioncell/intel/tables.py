@@ -112,7 +112,7 @@ intel_openings = Table(
     Column("version", Integer, nullable=False),
     Column("party", String(8), nullable=False),
     Column("member", String(64), nullable=False),
-    Column("what", String(8), nullable=False),  # "body" | "stix"
+    Column("what", String(16), nullable=False),  # queries.OPENED_HOW
     Column("time", String(32), nullable=False),
 )
 Index("ix_intel_openings_report", intel_openings.c.report, intel_openings.c.id)

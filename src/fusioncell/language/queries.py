@@ -22,6 +22,7 @@ from fusioncell.cell import Cell
 from fusioncell.clock import rfc3339
 from fusioncell.db import reading, transaction
 from fusioncell.errors import N_, Invalid, NotFound
+from fusioncell.intel.queries import record_body_reads
 from fusioncell.language import engines
 from fusioncell.language.glossary import Match, Term, find_terms, protect, restore, utf16
 from fusioncell.language.projector import (
@@ -98,6 +99,10 @@ def translations(
             if r.of_sha256 == sha256_text(originals[(int(r.entry), r.field)][0]):
                 verified[(int(r.entry), r.field)].append(r)
         terms = adopted_terms(conn)
+    # The original of a report's body, shown beside its translation, is an opening of it.
+    record_body_reads(
+        cell, who, [(k[0], originals[k][3]) for k in keys if k[1] == "body"], "translation"
+    )
     by_id = {t.term: t for t in terms}
     engine = engines.engine_for(cell.settings)
     out: dict[tuple[int, str], dict[str, Any]] = {}

@@ -146,6 +146,7 @@ def report_page(request: Request, cell: CellDep, who: Member, report: str) -> Re
         full=full,
         current=current,
         openings=openings,
+        opened_how=queries.OPENED_HOW,
         readable=readable,
         copies=_widened_copies(versions, widened_at, readable),
         originator=head["party"] == who.party,
