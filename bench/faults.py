@@ -31,15 +31,12 @@ from typing import Any
 import httpx
 from bench.harness import (
     PrivatePg,
-    Server,
-    StreamClients,
     Workload,
     check_writes,
     database,
-    log_size,
+    follow,
     machine,
-    make_cell,
-    server_env,
+    serve_cell,
     until,
     verify_log,
 )
@@ -73,9 +70,7 @@ def crash_on(
     whole log verifies; no 5xx but the 503 an outage may cause."""
     rng = random.Random(seed)
     data = where / "cell"
-    writers, _ = make_cell(data, url)
-    server = Server(data, server_env(url), where / "server.log")
-    starts = [server.start(writers[0].token)]
+    server, writers, _ = serve_cell(data, url, where / "server.log")
     load = Workload(server.url, writers, seed=seed)
     load.start()
     settled_at_kill = []
@@ -85,7 +80,7 @@ def crash_on(
             server.kill()
             settled_at_kill.append(load.settled)
             time.sleep(rng.uniform(0, 0.5))
-            starts.append(server.start(writers[0].token))
+            server.start(writers[0].token)
         time.sleep(rng.uniform(*delay))
         load.stop()
     finally:
@@ -94,6 +89,7 @@ def crash_on(
         raise AssertionError(f"unexpected answers: {load.errors[:5]}")
     figures = check_writes(url, load.writes)
     figures.update(verify_log(data, url, where / "export"))
+    starts = server.starts
     return {
         "kills": kills,
         "kill_delay_s": list(delay),
@@ -155,12 +151,8 @@ def pg_restart(
         pg.start()
         with database("postgresql", where, pg.url) as url:
             data = where / "cell"
-            writers, readers = make_cell(data, url, readers=6)
-            server = Server(data, server_env(url), where / "server.log")
-            server.start(writers[0].token)
-            after = log_size(server.url, writers[0].token) - 1
-            streams = StreamClients(server.url, readers, after)
-            streams.start()
+            server, writers, readers = serve_cell(data, url, where / "server.log", readers=6)
+            streams = follow(server, readers, writers[0].token)
             load = Workload(server.url, writers, rate=rate, retry_for=120)
             load.start()
             reads = Reads(server.url, writers[1].token)
@@ -327,9 +319,7 @@ def _disk_full_pg(where: Path, mode: str) -> dict[str, Any]:
 def _disk_full_on(
     url: str, data: Path, where: Path, mode: str, mnt: Path, pg: PrivatePg | None = None
 ) -> dict[str, Any]:
-    writers, _ = make_cell(data, url)
-    server = Server(data, server_env(url), where / "server.log")
-    server.start(writers[0].token)
+    server, writers, _ = serve_cell(data, url, where / "server.log")
     limit = FileSizeLimit(server.pid)
     load = Workload(server.url, writers, rate=10, retry_for=600)
     load.start()

@@ -280,7 +280,7 @@ class Server:
         self.port = free_port()
         self.preexec = preexec
         self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
+        self.starts: list[float] = []  # seconds each start took until it answered
 
     @property
     def url(self) -> str:
@@ -303,7 +303,6 @@ class Server:
                 cwd=ROOT,
                 preexec_fn=self.preexec,  # noqa: PLW1509 - only resource limits, set before exec
             )
-        self.starts += 1
         while time.monotonic() - t0 < limit:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the server exited: {self.log_tail()}")
@@ -314,7 +313,8 @@ class Server:
                     timeout=2,
                 )
                 if r.status_code == 200:
-                    return time.monotonic() - t0
+                    self.starts.append(time.monotonic() - t0)
+                    return self.starts[-1]
             time.sleep(0.05)
         raise RuntimeError(f"the server did not answer within {limit}s: {self.log_tail()}")
 
@@ -344,6 +344,18 @@ class Server:
         with suppress(OSError):
             return self.log.read_text(errors="replace")[-chars:]
         return ""
+
+
+def serve_cell(
+    data: Path, url: str, log: Path, *, readers: int = 0, **env: str
+) -> tuple[Server, list[Member], list[Member]]:
+    """A fresh cell (make_cell) on `url`, served by `fusioncell serve` (more environment in
+    `env`, its output in `log`) and answering. Returns (server, writers, readers); the
+    caller stops the server."""
+    writers, more = make_cell(data, url, readers=readers)
+    server = Server(data, server_env(url, **env), log)
+    server.start(writers[0].token)
+    return server, writers, more
 
 
 # ---- the workload --------------------------------------------------------------------------
@@ -637,6 +649,13 @@ class StreamClients:
             "every_client_got_every_entry_once_in_order": True,
             "catch_up_after_writers_stopped_s": round(caught_up, 2),
         }
+
+
+def follow(server: Server, members: list[Member], token: str) -> StreamClients:
+    """Stream clients for `members`, started, from the log's end now (as `token` reads it)."""
+    clients = StreamClients(server.url, members, log_size(server.url, token) - 1)
+    clients.start()
+    return clients
 
 
 def visible_after(url: str, after: int) -> dict[str, list[int]]:

@@ -28,17 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import (
-    Server,
-    StreamClients,
-    Workload,
-    check_writes,
-    database,
-    log_size,
-    machine,
-    make_cell,
-    server_env,
-)
+from bench.harness import Workload, check_writes, database, follow, machine, serve_cell
 
 SAMPLE_S = 10.0
 
@@ -58,14 +48,14 @@ def soak(
     backend: str, clients: int, minutes: float, rate: float, stream_cache: int, where: Path
 ) -> dict[str, Any]:
     with database(backend, where) as url:
-        data = where / "cell"
-        writers, readers = make_cell(data, url, readers=clients)
-        env = server_env(url, FUSIONCELL_STREAM_CACHE=str(stream_cache))
-        server = Server(data, env, where / "server.log")
-        server.start(writers[0].token)
-        after = log_size(server.url, writers[0].token) - 1
-        crowd = StreamClients(server.url, readers, after)
-        crowd.start()
+        server, writers, readers = serve_cell(
+            where / "cell",
+            url,
+            where / "server.log",
+            readers=clients,
+            FUSIONCELL_STREAM_CACHE=str(stream_cache),
+        )
+        crowd = follow(server, readers, writers[0].token)
         time.sleep(5)  # let them connect
         load = Workload(server.url, writers, rate=rate / len(writers), seed=7)
         rss: list[tuple[float, float]] = []

@@ -1,60 +1,25 @@
-"""The Paris cell on a FrozenClock, with signing DeescClients on the app under test."""
+"""The Paris cell on a FrozenClock (tests/members.py), with signing DeescClients on the app
+under test."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 
-from fusioncell.authz import Role
-from fusioncell.cell import Cell, init_cell
-from fusioncell.charter.schema import paris_charter_text
-from fusioncell.clock import FrozenClock, rfc3339
 from fusioncell.deesc.client import DeescClient
-from fusioncell.settings import Settings
+from tests.members import T0, at, cell, clock, member_maker, settings
 from tests.web.conftest import auto_approve, browse, browser, served
 
-# The browser tests' fixtures (tests/web/conftest.py), for test_deesc_browser.py.
-__all__ = ["auto_approve", "browse", "browser", "served"]
-
-T0 = datetime(2026, 11, 26, 9, tzinfo=UTC)
+# Offered to the tests here: the cell's fixtures (tests/members.py), and the browser tests'
+# (tests/web/conftest.py) for test_deesc_browser.py.
+__all__ = ["T0", "at", "auto_approve", "browse", "browser", "cell", "clock", "served", "settings"]
 
 MakeMember = Callable[..., DeescClient]
-
-
-def at(hours: float) -> str:
-    """T0 + hours, in the log's time form."""
-    return rfc3339(T0 + timedelta(hours=hours))
-
-
-@pytest.fixture
-def settings(tmp_path: Path, db_url: str) -> Settings:
-    # No engine thread: a test runs `run_due` itself, so what acts and when is its to say.
-    return Settings(data=tmp_path / "data", database_url=db_url, deadline_engine=False)
-
-
-@pytest.fixture
-def cell(settings: Settings) -> Iterator[Cell]:
-    c = init_cell(paris_charter_text(), settings, clock=FrozenClock(T0))
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def clock(cell: Cell) -> FrozenClock:
-    assert isinstance(cell.clock, FrozenClock)
-    return cell.clock
 
 
 @pytest.fixture
 def member(enroll, http: TestClient) -> MakeMember:  # type: ignore[no-untyped-def]
     """member(party, name, role=liaison_officer) -> a DeescClient signed in as that member."""
-
-    def make(party: str, name: str, role: Role = Role.LIAISON_OFFICER) -> DeescClient:
-        a = enroll(party, name, role)
-        return DeescClient(token=a.token, key=a.key, party=party, member=name, http=http)
-
-    return make
+    return member_maker(DeescClient, enroll, http)

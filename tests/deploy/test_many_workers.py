@@ -39,15 +39,16 @@ from fusioncell.live.client import stream
 from fusioncell.messaging.client import CellClient
 from fusioncell.settings import Settings
 from tests.notify.conftest import Mailbox, Receiver, free_port
-from tests.notify.test_crash import (
+from tests.notify.helpers import (
     CHARTER,
     FUSIONCELL,
     ROOT,
     Server,
-    _deadline_done,
-    _outbox,
-    _setup,
-    _until,
+    deadline_done,
+    outbox,
+    server_env,
+    setup_members,
+    until,
 )
 
 pytestmark = pytest.mark.slow
@@ -170,20 +171,7 @@ class Listener:
 
 @pytest.fixture
 def servers(tmp_path: Path, db_url: str, smtp: tuple[Mailbox, int]) -> Iterator[list[Server]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUSIONCELL_")}
-    env.update(
-        {
-            "FUSIONCELL_DATABASE_URL": db_url,
-            "FUSIONCELL_SECURE_COOKIES": "false",
-            "FUSIONCELL_SMTP_HOST": "127.0.0.1",
-            "FUSIONCELL_SMTP_PORT": str(smtp[1]),
-            "FUSIONCELL_SMTP_SECURITY": "none",
-            "FUSIONCELL_SMTP_FROM": "cell@workers.example",
-            "FUSIONCELL_WEBHOOK_ALLOWED": '["http://127.0.0.1:"]',
-            "FUSIONCELL_NOTIFY_BASE_URL": "https://workers.example",
-            "PYTHONPATH": str(ROOT / "src"),
-        }
-    )
+    env = server_env(db_url, smtp[1], "workers.example")
     data = tmp_path / "cell"
     made = [Server(data, free_port(), env, tmp_path / f"server-{n}.log") for n in range(WORKERS)]
     try:
@@ -232,7 +220,7 @@ def test_four_processes_behind_nginx(
         check=True,
         capture_output=True,
     )
-    made = _setup(data, db_url, hooks)
+    made = setup_members(data, db_url, hooks)
     cell = open_cell(Settings(data=data, database_url=db_url))
     try:
         now = cell.clock.now()
@@ -244,7 +232,7 @@ def test_four_processes_behind_nginx(
         s.start(made["token"])
     proxy = Nginx(nginx_bin, tmp_path / "nginx", [s.port for s in servers])
     try:
-        _until("nginx to answer", proxy.answers)
+        until("nginx to answer", proxy.answers)
         size = _size(proxy.url, made["token"])
         # IL's liaison officer listens on each process directly; the supervisor's duty
         # officer through nginx (the WebSocket upgrade passes the proxy).
@@ -280,15 +268,15 @@ def test_four_processes_behind_nginx(
         assert r.status_code == 401 and "wrong member id or password" in r.text
         assert _attempts(db_url) == ["ip:127.0.0.1"]
 
-        _until("the escalation to end", lambda: _deadline_done(db_url))
+        until("the escalation to end", lambda: deadline_done(db_url))
 
         def all_sent() -> bool:
-            rows = [r for r in _outbox(db_url, data) if r.channel != "web"]
+            rows = [r for r in outbox(db_url) if r.channel != "web"]
             return bool(rows) and all(r.state == "sent" for r in rows)
 
-        _until("every delivery", all_sent)
+        until("every delivery", all_sent)
         final = _size(proxy.url, made["token"])
-        _until(
+        until(
             "every listener to reach the log's end",
             lambda: all(x.indexes() and x.indexes()[-1] == final - 1 for x in listeners),
         )
@@ -308,7 +296,7 @@ def test_four_processes_behind_nginx(
     assert _count(db_url, "system.deadline.missed") == 1
     assert _count(db_url, "system.escalation.notified") == 3
     # The outbox sent each notification once, by delivery id and by raw count.
-    rows = _outbox(db_url, data)
+    rows = outbox(db_url)
     mails = [r for r in rows if r.channel == "email"]
     webhooks = [r for r in rows if r.channel == "webhook"]
     assert Counter(m["X-Fusioncell-Delivery"] for m in box.messages) == Counter(
