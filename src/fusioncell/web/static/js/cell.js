@@ -925,6 +925,15 @@ class LivePage {
     });
     this.notice = document.getElementById("live-notice");
     this.notice?.querySelector("button")?.addEventListener("click", () => window.location.reload());
+    // A reload must never cut short a navigation already begun (a link, the back button,
+    // an address typed): it would bring the reader back to this page.
+    this.leaving = false;
+    const leave = () => {
+      this.leaving = true;
+      clearTimeout(this.timer);
+    };
+    window.addEventListener("beforeunload", leave);
+    window.addEventListener("pagehide", leave);
   }
 
   concerns(f) {
@@ -944,6 +953,7 @@ class LivePage {
   }
 
   update() {
+    if (this.leaving) return;
     const typing = document.activeElement?.closest("main form") && document.activeElement.matches("input, textarea, select");
     if (this.dirty || typing) {
       if (this.notice) this.notice.hidden = false;
