@@ -43,8 +43,11 @@ MAX_PAGE = 50
 MAX_OFFSET = 1000
 COUNT_CAP = 1000  # a total beyond this is shown as "more than 1000"
 # Ranking reads at most this many matches, the newest: a word found in a hundred thousand
-# texts is ranked among its newest 2000, and the query's time stays bounded.
-CANDIDATES = 2000
+# texts is ranked among its newest 1,001, and the query's time stays bounded. One more
+# than COUNT_CAP, so that the count is exact up to it and "more than" beyond. (It was
+# 2,000: fetching and ranking the second, older thousand was half of a common query's
+# time at 1,000,000 texts; docs/performance.md.)
+CANDIDATES = COUNT_CAP + 1
 SNIPPET_WORDS = 40
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'})
 
@@ -140,7 +143,13 @@ def _ts_group(g: tuple[str, ...]) -> str:
     phrase = " <-> ".join(_ts_term(t) for t in g)
     # A phrase also needs its pairs of neighbouring words (projector.PAIR_MARK), which the
     # index holds: only rows holding those are read back for the order check.
-    return "(" + " & ".join([*(_ts_term(p) for p in pair_marks(g)), f"({phrase})"]) + ")"
+    pairs = [_ts_term(p) for p in pair_marks(g)]
+    if len(g) == 2 and pairs:
+        # Two words: their pair token IS the phrase (the two terms next to each other), so
+        # no row is read back to check positions (a phrase makes PostgreSQL recheck every
+        # row it reads against its tsvector, which is stored out of line).
+        return "(" + pairs[0] + ")"
+    return "(" + " & ".join([*pairs, f"({phrase})"]) + ")"
 
 
 def tsquery(q: Query, completions: Sequence[str] | None = None) -> str:
@@ -284,7 +293,6 @@ def _sqlite(
 # lists to the window's rows; a common word stops in the first windows, a rare one costs
 # a few small index probes.
 _PER_SIZE = 2
-_PREFIX_SHIFT = 17
 # When the windows read so far cover this many entries, the density they saw decides
 # whether the rest is read at once: when it would hold at most _JUMP_RATIO times the
 # matches still wanted.
@@ -330,12 +338,8 @@ def _postgresql(
     )
     found: list[tuple[int, str]] = []
     below = int(top) + 1
-    # A prefix (:*) is matched by collecting every posting of every word it begins, over
-    # the whole index, once per query whatever the window (measured: 15-35 ms each at
-    # 1,000,000 texts), so a query being typed starts with the larger windows.
-    smallest = _PREFIX_SHIFT if q.prefixes else AGE_SHIFTS[0]
     top_entry = int(top) // TEXTS_PER_ENTRY
-    for window_mark, lo in age_windows(top_entry, smallest):
+    for window_mark, lo in age_windows(top_entry):
         mark = window_mark
         # Few matches so far: if the rest of the log, at the density seen, holds not many
         # more than are still wanted, it is read in one query. A rare word (or a word
@@ -428,7 +432,7 @@ def search_conn(
     where, params = _filters(area, lang, party is None)
     run = _postgresql if conn.dialect.name == "postgresql" else _sqlite
     candidates = run(conn, q, party, where, params)
-    # The candidates are the newest matches, up to 2,000: below that they are all of
+    # The candidates are the newest matches, up to CANDIDATES: below that they are all of
     # them, so the count is exact up to COUNT_CAP and "more than" beyond, at no extra cost.
     total = len(candidates)
     ids = rank(candidates, q)[offset : offset + limit]
