@@ -351,6 +351,8 @@ def tsvector_literal(terms: str, extra: Iterable[str] = ()) -> str:
 
 
 def _quoted(t: str) -> str:
+    if "'" not in t and "\\" not in t:  # normalised words never hold either
+        return t
     return t.replace("\\", "\\\\").replace("'", "''")
 
 
