@@ -19,8 +19,9 @@ from typing import Any
 import uvicorn
 from sqlalchemy import Engine, Integer, delete, insert, select, text, update
 
+from fusioncell.backup.take import tables as backup_tables
 from fusioncell.cell import Cell, open_cell
-from fusioncell.db import make_engine, migrate, reading, target_metadata, transaction
+from fusioncell.db import make_engine, migrate, reading, transaction
 from fusioncell.identity.devices import register_witness_key
 from fusioncell.identity.tokens import create_token
 from fusioncell.ledger import merkle
@@ -143,7 +144,7 @@ def fork_cell(cell: Cell, settings: Settings) -> Cell:
     engine = make_engine(settings.db_url())
     migrate(engine)
     with reading(cell.engine) as src, transaction(engine) as dst:
-        for table in target_metadata().sorted_tables:
+        for table in backup_tables():  # search_terms follows search_rows by trigger
             rows = [dict(r._mapping) for r in src.execute(select(table))]
             if not rows:
                 continue

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from fusioncell.cell import Cell
-from fusioncell.charter.schema import LineChecks
-from fusioncell.clock import rfc3339
+from fusioncell.cell import Cell, init_cell
+from fusioncell.charter.schema import LineChecks, paris_charter_text
+from fusioncell.clock import FrozenClock, rfc3339
 from fusioncell.deadlines import deadlines
 from fusioncell.deadlines.engine import DeadlineEngine
 from fusioncell.deadlines.schedule import Action
@@ -37,6 +37,7 @@ from fusioncell.line.schedule import (
     slots_between,
 )
 from fusioncell.line.tables import line_checks
+from fusioncell.settings import Settings
 from tests.line.conftest import PARTIES, START, Person, clock
 
 
@@ -130,6 +131,26 @@ def test_due_and_next(cell: Cell) -> None:
         PARTIES,
         {"check": "s-20261126-1400", "slot": "2026-11-26T14:00:00.000Z", "parties": PARTIES},
     )
+
+
+def test_a_cell_born_after_a_slot_does_not_send_it(tmp_path: Any, db_url: str) -> None:
+    """A cell made at 06:05 UTC (09:05 in Damascus) is not late for the 06:00 check: the
+    slot passed before it existed. (Tests on the real clock met this between 06:00 and
+    06:10 UTC: an extra entry in the log.)"""
+    born = utc(2026, 11, 26, 6, 5)
+    c = init_cell(
+        paris_charter_text(),
+        Settings(data=tmp_path / "born", database_url=db_url, deadline_engine=False),
+        clock=FrozenClock(born),
+    )
+    try:
+        sched = LineCheckSchedule(c)
+        with c.engine.connect() as conn:
+            assert sched.due(conn, born) == []
+            assert sched.next_at(conn, born) == utc(2026, 11, 26, 14)
+            assert len(sched.due(conn, utc(2026, 11, 26, 14, 1))) == 1
+    finally:
+        c.close()
 
 
 def test_the_engine_sends_each_slot_once(cell: Cell) -> None:

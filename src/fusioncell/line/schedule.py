@@ -23,8 +23,9 @@ from sqlalchemy import Connection, select
 
 from fusioncell.cell import Cell
 from fusioncell.charter.schema import LineChecks
-from fusioncell.clock import rfc3339
+from fusioncell.clock import parse_rfc3339, rfc3339
 from fusioncell.deadlines.schedule import Action
+from fusioncell.ledger.tables import log_entries
 from fusioncell.line import kinds
 from fusioncell.line.tables import line_checks
 
@@ -85,6 +86,13 @@ def _sent(conn: Connection, check: str) -> bool:
     return conn.execute(q).first() is not None
 
 
+def _born(conn: Connection) -> datetime:
+    """When the cell's log began: the time of entry 0, the charter."""
+    return parse_rfc3339(
+        conn.execute(select(log_entries.c.time).where(log_entries.c.idx == 0)).scalar_one()
+    )
+
+
 class LineCheckSchedule:
     """The deadline engine's Schedule for line checks (fusioncell.deadlines.schedule)."""
 
@@ -101,6 +109,8 @@ class LineCheckSchedule:
             return []
         slot = latest_slot(lc, now)
         if slot is None or now >= slot + lc.answer_within or _sent(conn, slot_check_id(slot)):
+            return []
+        if slot < _born(conn):  # a slot that passed before the cell existed is not its own
             return []
         # Every party is checked, the supervisor's duty desk included.
         return [slot_action(slot, self.cell.charter.codes)]
