@@ -339,25 +339,39 @@ class Corpus:
         return " ".join(words) + " "
 
 
+def entry(
+    index: int,
+    *,
+    kind: str = "cell.message.posted",
+    subject: str = "t/x",
+    visibility: tuple[str, ...] = ("IL", "US"),
+    author: str | None = None,
+) -> Entry:
+    """An entry as the indexer sees it, unsigned: what it reads is the statement's header
+    (the body comes beside it). `author`: its party (the first of `visibility` if none)."""
+    party = author or visibility[0]
+    st = Statement(
+        raw=b"",
+        origin="bench",
+        kind=kind,
+        subject=subject,
+        author=Author(party, f"{party.lower()}-liaison", "00000000"),
+        visibility=visibility,
+        body_sha256="0" * 64,
+        client_time="2026-11-26T09:00:00.000Z",
+        obj={},
+    )
+    return Entry(index=index, time="2026-11-26T09:00:00.000Z", statement=st, sig=b"", leaf=b"")
+
+
 def entries(corpus: Corpus, n: int) -> Iterator[tuple[Entry, dict[str, Any]]]:
     for i in range(1, n + 1):
         lang = ("ar", "he", "en")[i % 3]
         vis = corpus.rng.choice(VISIBILITIES)
         party = corpus.rng.choice(vis)
         thread = f"bench{i // 50:011d}"
-        st = Statement(
-            raw=b"",
-            origin="bench",
-            kind="cell.message.posted",
-            subject=f"t/{thread}",
-            author=Author(party, f"{party.lower()}-liaison", "00000000"),
-            visibility=vis,
-            body_sha256="0" * 64,
-            client_time="2026-11-26T09:00:00.000Z",
-            obj={},
-        )
-        entry = Entry(index=i, time="2026-11-26T09:00:00.000Z", statement=st, sig=b"", leaf=b"")
-        yield entry, {"thread": thread, "text": corpus.sentence(lang), "lang": lang}
+        made = entry(i, subject=f"t/{thread}", visibility=vis, author=party)
+        yield made, {"thread": thread, "text": corpus.sentence(lang), "lang": lang}
 
 
 def pct(xs: list[float], p: float) -> float:

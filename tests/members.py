@@ -8,6 +8,7 @@ and builds its `member` fixture with `member_maker`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -40,11 +41,20 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
     return Settings(data=tmp_path / "data", database_url=db_url, deadline_engine=False)
 
 
+@contextmanager
+def frozen_cell(settings: Settings, charter: str | None = None) -> Iterator[Cell]:
+    """A cell of `charter` (the Paris charter if none) on a FrozenClock at T0."""
+    c = init_cell(charter or paris_charter_text(), settings, clock=FrozenClock(T0))
+    try:
+        yield c
+    finally:
+        c.close()
+
+
 @pytest.fixture
 def cell(settings: Settings) -> Iterator[Cell]:
-    c = init_cell(paris_charter_text(), settings, clock=FrozenClock(T0))
-    yield c
-    c.close()
+    with frozen_cell(settings) as c:
+        yield c
 
 
 @pytest.fixture

@@ -33,8 +33,9 @@ app.add_typer(notify_app, name="notify")
 zones_app = typer.Typer(help="De-escalation zones and lines (GeoJSON).", no_args_is_help=True)
 app.add_typer(zones_app, name="zones")
 
-out = Console()
-# Errors are never wrapped: a path or an id broken over two lines cannot be copied.
+# Nothing printed is wrapped: a key, a token, a path or an id broken over two lines cannot
+# be copied (tables are still drawn to the terminal's width).
+out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 DataOpt = Annotated[

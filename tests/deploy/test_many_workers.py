@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from bench.harness import FUSIONCELL, ROOT, Server, until
 from sqlalchemy import func, select
 
 from fusioncell.authz import Role
@@ -41,14 +42,10 @@ from fusioncell.settings import Settings
 from tests.notify.conftest import Mailbox, Receiver, free_port
 from tests.notify.helpers import (
     CHARTER,
-    FUSIONCELL,
-    ROOT,
-    Server,
     deadline_done,
     outbox,
     server_env,
     setup_members,
-    until,
 )
 
 pytestmark = pytest.mark.slow
@@ -173,7 +170,7 @@ class Listener:
 def servers(tmp_path: Path, db_url: str, smtp: tuple[Mailbox, int]) -> Iterator[list[Server]]:
     env = server_env(db_url, smtp[1], "workers.example")
     data = tmp_path / "cell"
-    made = [Server(data, free_port(), env, tmp_path / f"server-{n}.log") for n in range(WORKERS)]
+    made = [Server(data, env, tmp_path / f"server-{n}.log") for n in range(WORKERS)]
     try:
         yield made
     finally:

@@ -4,25 +4,20 @@ signing DisputesClient on the app under test."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from fusioncell.authz import Role
-from fusioncell.cell import Cell, init_cell
+from fusioncell.cell import Cell
 from fusioncell.charter.schema import paris_charter_text
-from fusioncell.clock import FrozenClock
 from fusioncell.disputes.client import DisputesClient
-from fusioncell.identity.accounts import do_add_member
 from fusioncell.settings import Settings
+from tests.members import T0, frozen_cell, member_maker, settings
 from tests.web.conftest import auto_approve, browse, browser, served
 
-# The browser tests' fixtures (tests/web/conftest.py), for test_disputes_browser.py.
-__all__ = ["auto_approve", "browse", "browser", "served"]
-
-T0 = datetime(2026, 11, 26, 9, tzinfo=UTC)
+# The cell's settings (tests/members.py), and the browser tests' fixtures
+# (tests/web/conftest.py) for test_disputes_browser.py.
+__all__ = ["T0", "auto_approve", "browse", "browser", "served", "settings"]
 
 # A fourth party, so that a dispute between IL and SY (with the supervisor) leaves one out.
 JORDAN = """
@@ -46,24 +41,12 @@ MakeMember = Callable[..., DisputesClient]
 
 
 @pytest.fixture
-def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(data=tmp_path / "data", database_url=db_url, deadline_engine=False)
-
-
-@pytest.fixture
 def cell(settings: Settings) -> Iterator[Cell]:
-    c = init_cell(four_parties(), settings, clock=FrozenClock(T0))
-    yield c
-    c.close()
+    with frozen_cell(settings, four_parties()) as c:
+        yield c
 
 
 @pytest.fixture
 def member(cell: Cell, enroll, http: TestClient) -> MakeMember:  # type: ignore[no-untyped-def]
     """member(party, name, role=liaison_officer) -> a DisputesClient of a member in the log."""
-
-    def make(party: str, name: str, role: Role = Role.LIAISON_OFFICER) -> DisputesClient:
-        do_add_member(cell, party, name, role)
-        a = enroll(party, name, role)
-        return DisputesClient(token=a.token, key=a.key, party=party, member=name, http=http)
-
-    return make
+    return member_maker(DisputesClient, enroll, http, in_log=cell)

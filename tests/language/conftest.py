@@ -11,7 +11,6 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,18 +18,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from fusioncell.authz import Role
-from fusioncell.cell import Cell, init_cell
-from fusioncell.charter.schema import paris_charter_text
-from fusioncell.clock import FrozenClock
-from fusioncell.identity.accounts import do_add_member
+from fusioncell.cell import Cell
 from fusioncell.language.client import LanguageClient
 from fusioncell.settings import Settings
+from tests.members import T0, cell, member_maker
 from tests.web.conftest import auto_approve, browse, browser, served
 
-__all__ = ["auto_approve", "browse", "browser", "served"]
-
-T0 = datetime(2026, 11, 26, 9, tzinfo=UTC)
+# The cell on a FrozenClock (tests/members.py) with this conftest's settings, and the
+# browser tests' fixtures (tests/web/conftest.py).
+__all__ = ["T0", "auto_approve", "browse", "browser", "cell", "served"]
 LANGS = ("ar", "he", "en")
 API_KEY = "toy-key"
 
@@ -144,19 +140,6 @@ def settings(tmp_path: Path, db_url: str, lt: Toy, engine: str) -> Settings:
 
 
 @pytest.fixture
-def cell(settings: Settings) -> Iterator[Cell]:
-    c = init_cell(paris_charter_text(), settings, clock=FrozenClock(T0))
-    yield c
-    c.close()
-
-
-@pytest.fixture
 def member(cell: Cell, enroll, http: TestClient) -> MakeMember:  # type: ignore[no-untyped-def]
     """member(party, name, role=liaison_officer) -> a LanguageClient of a member in the log."""
-
-    def make(party: str, name: str, role: Role = Role.LIAISON_OFFICER) -> LanguageClient:
-        do_add_member(cell, party, name, role)
-        a = enroll(party, name, role)
-        return LanguageClient(token=a.token, key=a.key, party=party, member=name, http=http)
-
-    return make
+    return member_maker(LanguageClient, enroll, http, in_log=cell)

@@ -4,40 +4,29 @@ duty package's own entries. No deadline engine runs in the app: tests run it the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from fusioncell.authz import Role
-from fusioncell.cell import Cell, init_cell
-from fusioncell.charter.schema import paris_charter_text
+from fusioncell.cell import Cell
 from fusioncell.clock import FrozenClock, rfc3339
 from fusioncell.duty import kinds as duty_kinds
 from fusioncell.identity.accounts import do_add_member
 from fusioncell.identity.devices import new_member_key, register_member_key
 from fusioncell.identity.tokens import create_token
 from fusioncell.line.client import LineClient
-from fusioncell.settings import Settings
+from tests.members import T0, cell, settings
+
+# The cell on a FrozenClock (tests/members.py).
+__all__ = ["cell", "settings"]
 
 PARTIES = ["IL", "SY", "US"]
-START = datetime(2026, 11, 26, 9, tzinfo=UTC)  # 12:00 in Damascus
+START = T0  # 12:00 in Damascus
 
 Person = Callable[..., LineClient]
-
-
-@pytest.fixture
-def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(data=tmp_path / "data", database_url=db_url, deadline_engine=False)
-
-
-@pytest.fixture
-def cell(settings: Settings) -> Iterator[Cell]:
-    c = init_cell(paris_charter_text(), settings, clock=FrozenClock(START))
-    yield c
-    c.close()
 
 
 def clock(cell: Cell) -> FrozenClock:

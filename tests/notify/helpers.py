@@ -5,14 +5,9 @@ tests/deploy/test_many_workers.py)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 
 from fusioncell.authz import Principal, Role
@@ -77,71 +72,6 @@ requires_ack = false
 
 WAIT = 60.0  # seconds any one awaited event may take on a busy machine (never asserted)
 ROOT = Path(__file__).resolve().parents[2]
-FUSIONCELL = [sys.executable, "-m", "fusioncell.cli"]
-
-
-def until(what: str, done: Callable[[], bool], timeout: float = WAIT) -> None:
-    end = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-class Server:
-    """`fusioncell serve` in a subprocess of its own."""
-
-    def __init__(self, data: Path, port: int, env: dict[str, str], log: Path) -> None:
-        self.data, self.port, self.env, self.log = data, port, env, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, token: str) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [*FUSIONCELL, "serve", "--data", str(self.data), "--port", str(self.port)],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-            )
-
-        def up() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the server exited: {self.log.read_text()[-3000:]}")
-            try:
-                r = httpx.get(
-                    f"{self.url}/log/v1/checkpoint",
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=2,
-                )
-            except httpx.HTTPError:
-                return False
-            return r.status_code == 200
-
-        until("the server to answer", up)
-
-    def signal(self, sig: int) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, sig)
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()  # SIGKILL: no lifespan, no cleanup
-        self.proc.wait(30)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(30)
 
 
 def server_env(db_url: str, smtp_port: int, domain: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ leaves it.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -25,19 +26,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench.harness import FUSIONCELL, ROOT, Server, until
 
 from fusioncell.messaging.client import CellClient
-from tests.notify.conftest import Mailbox, Receiver, free_port
+from tests.notify.conftest import Mailbox, Receiver
 from tests.notify.helpers import (
     CHARTER,
-    FUSIONCELL,
-    ROOT,
-    Server,
     deadline_done,
     outbox,
     server_env,
     setup_members,
-    until,
 )
 
 pytestmark = pytest.mark.slow
@@ -50,7 +48,7 @@ def env(db_url: str, smtp: tuple[Mailbox, int]) -> dict[str, str]:
 
 @pytest.fixture
 def server(tmp_path: Path, env: dict[str, str]) -> Iterator[Server]:
-    s = Server(tmp_path / "cell", free_port(), env, tmp_path / "server.log")
+    s = Server(tmp_path / "cell", env, tmp_path / "server.log")
     try:
         yield s
     finally:
@@ -96,11 +94,11 @@ def test_a_server_killed_mid_escalation_loses_and_doubles_nothing(
         return taken <= sent
 
     for _ in range(100):
-        server.signal(signal.SIGSTOP)
+        os.kill(server.pid, signal.SIGSTOP)
         time.sleep(0.2)  # let what is on the wire land at the receivers
         if recorded_sent():
             break
-        server.signal(signal.SIGCONT)  # one is between "accepted" and "recorded": go on
+        os.kill(server.pid, signal.SIGCONT)  # one is between "accepted" and "recorded": go on
         time.sleep(0.05)
     else:
         raise AssertionError("never found a moment outside the boundary window")

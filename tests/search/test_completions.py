@@ -11,36 +11,21 @@ from typing import Any
 
 import pytest
 from alembic import command
+from bench.search import entry
 from sqlalchemy import Engine, text
 
 from fusioncell.db import alembic_config, make_engine, migrate, reading, transaction
-from fusioncell.ledger.entry import Author, Entry, Statement
 from fusioncell.search import queries
 from fusioncell.search.projector import SearchProjector
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
 
-def _entry(i: int) -> Entry:
-    st = Statement(
-        raw=b"",
-        origin="t",
-        kind="cell.message.posted",
-        subject="t/x",
-        author=Author("IL", "m", "00000000"),
-        visibility=("IL", "US"),
-        body_sha256="0" * 64,
-        client_time="2026-11-27T09:00:00.000Z",
-        obj={},
-    )
-    return Entry(index=i, time="2026-11-27T09:00:00.000Z", statement=st, sig=b"", leaf=b"")
-
-
 def index(engine: Engine, texts: list[str], first: int = 1) -> None:
     projector = SearchProjector()
     with transaction(engine) as conn:
         for i, t in enumerate(texts, start=first):
-            projector(conn, _entry(i), {"thread": "x", "text": t, "lang": "en"})
+            projector(conn, entry(i), {"thread": "x", "text": t, "lang": "en"})
 
 
 def vocabulary(conn: Any) -> set[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from bench.search import entry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
@@ -13,7 +14,6 @@ from sqlalchemy import select, text
 from fusioncell.cell import Cell
 from fusioncell.client import ClientError
 from fusioncell.db import reading, transaction
-from fusioncell.ledger.entry import Author, Entry, Statement
 from fusioncell.projections import rebuild
 from fusioncell.search import queries
 from fusioncell.search.normalize import terms
@@ -223,21 +223,6 @@ def test_rebuild_gives_the_same_index(cell: Cell, member: MakeMember) -> None:
     assert sy.find("معدلة") == before
 
 
-def _entry(i: int, vis: tuple[str, ...]) -> Entry:
-    st = Statement(
-        raw=b"",
-        origin="t",
-        kind="cell.message.posted",
-        subject="t/visibility",
-        author=Author(vis[0], "m", "00000000"),
-        visibility=vis,
-        body_sha256="0" * 64,
-        client_time="2026-11-26T09:00:00.000Z",
-        obj={},
-    )
-    return Entry(index=i, time="2026-11-26T09:00:00.000Z", statement=st, sig=b"", leaf=b"")
-
-
 VIS = [("IL", "US"), ("SY", "US"), ("IL", "SY", "US"), ("IL",), ("SY",), ("US",)]
 WORDS = ["سلام", "الحدود", "שלום", "הגבול", "peace", "border", "water"]
 
@@ -267,7 +252,9 @@ def test_visibility_is_exact(
         conn.execute(text("DELETE FROM search_rows WHERE idx >= :b"), {"b": base})
         for i, (ws, vis) in enumerate(docs):
             projector(
-                conn, _entry(base + i, vis), {"thread": "x", "text": " ".join(ws), "lang": "en"}
+                conn,
+                entry(base + i, subject="t/visibility", visibility=vis),
+                {"thread": "x", "text": " ".join(ws), "lang": "en"},
             )
 
     want_term = terms(word)[0]
@@ -329,8 +316,9 @@ def test_the_newest_matches_are_found_across_windows(
     with transaction(cell.engine) as conn:
         body = {"thread": "x", "text": "quokka", "lang": "en"}
         for i in at_idx:
-            projector(conn, _entry(i, ("IL", "US")), body)
-        projector(conn, _entry(5_000_001, ("SY",)), body)  # newest, but hidden from IL
+            projector(conn, entry(i, subject="t/visibility", visibility=("IL", "US")), body)
+        hidden = entry(5_000_001, subject="t/visibility", visibility=("SY",))
+        projector(conn, hidden, body)  # newest, but hidden from IL
     for k in (1, 3, 5, 20):
         monkeypatch.setattr(queries, "CANDIDATES", k)
         for typed in ("quokka ", "quok"):  # a prefix starts with larger windows

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from bench.search import entry
 
-from fusioncell.ledger.entry import Author, Entry, Statement
 from fusioncell.search.projector import SOURCES, SearchProjector, areas
 from fusioncell.web.search_pages import AREA_NAMES, FIELD_NAMES
 
@@ -254,27 +254,12 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str, str]], str]] = [
 ]
 
 
-def _entry(kind: str) -> Entry:
-    st = Statement(
-        raw=b"",
-        origin="t",
-        kind=kind,
-        subject="x",
-        author=Author("IL", "m", "00000000"),
-        visibility=("IL", "US"),
-        body_sha256="0" * 64,
-        client_time="2026-11-26T09:00:00.000Z",
-        obj={},
-    )
-    return Entry(index=7, time="2026-11-26T09:00:00.000Z", statement=st, sig=b"", leaf=b"")
-
-
 @pytest.mark.parametrize(("kind", "body", "want", "link"), CASES)
 def test_each_kind_is_indexed_with_its_page(
     kind: str, body: dict[str, Any], want: list[tuple[str, str, str]], link: str
 ) -> None:
     sqlite = SimpleNamespace(dialect=SimpleNamespace(name="sqlite"))  # no query needed
-    rows = SearchProjector().rows(sqlite, _entry(kind), body)  # type: ignore[arg-type]
+    rows = SearchProjector().rows(sqlite, entry(7, kind=kind, subject="x"), body)  # type: ignore[arg-type]
     assert [(r["field"], r["text"], r["lang"]) for r in rows] == want
     assert all(r["link"] == link and r["visibility"] == ",IL,US," for r in rows)
 
