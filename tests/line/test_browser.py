@@ -56,7 +56,7 @@ def roster(served: Served, party: str, admin: str, holder: str) -> None:
 
 def ready(page: Any) -> None:
     page.wait_for_selector("html[data-line=ready]", state="attached", timeout=WAIT)
-    page.wait_for_selector("html[data-line-live=ready]", state="attached", timeout=WAIT)
+    page.wait_for_selector("html[data-live=ready]", state="attached", timeout=WAIT)
 
 
 def test_check_answered_live_then_suspended_and_resumed(served: Served, browse: Browse) -> None:
@@ -65,10 +65,13 @@ def test_check_answered_live_then_suspended_and_resumed(served: Served, browse: 
     sign_in(sup, served, "us-supervisor")
     il = browse("he").page()
     sign_in(il, served, "il-liaison")
+    streams: list[str] = []
+    il.on("websocket", lambda ws: streams.append(ws.url) if "/api/v1/stream" in ws.url else None)
     for p in (sup, il):
         p.goto("/line")
         ready(p)
     expect(il.locator("#line-open .line-owed li")).to_have_count(0)
+    assert len(streams) == 1  # the page's one live stream (cell.js) serves line.js too
 
     # The supervisor sends a check to Israel alone.
     sup.uncheck("#line-request-form input[value=SY]")

@@ -13,6 +13,8 @@
 // Every write is a statement signed with this device's key (sign.js). No inline code
 // (CSP script-src 'self'); every visible text comes from the pages' data- attributes.
 import { api, hex, pageContext } from "./device.js";
+import { LiveSocket, socketUrl } from "./live.js";
+import { pageTools } from "./page.js";
 import { signAndAppend } from "./sign.js";
 
 const THREAD_OPENED = "cell.thread.opened";
@@ -25,75 +27,13 @@ const UNPINNED = "cell.message.unpinned";
 const ON_MESSAGE = new Set([EDITED, RETRACTED, ACKNOWLEDGED, PINNED, UNPINNED]);
 const FLASH = "FLASH";
 const RTL = new Set(["ar", "he", "fa", "ur"]);
-// What the cell refuses in a person's text (messaging/kinds.py): characters that reorder
-// what is shown, and control characters other than tab and newline.
-const BIDI = /[\u202a-\u202e\u2066-\u2069]/u;
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u;
 const MAX_NAME = 200;
 
 // ---- texts and the status line ----------------------------------------------------------
 
-function strings() {
-  const el = document.getElementById("cell-strings");
-  return el ? el.dataset : {};
-}
-
-// First-strong isolate: a value keeps its own direction inside a sentence of the other
-// ("1.5 MB" in Arabic, an Arabic file name in English), as <bdi> does in markup.
-const FSI = "\u2068";
-const PDI = "\u2069";
-
-/** A text of the page (data-KEY of #cell-strings) with its {placeholders} filled in. */
-function say(key, values = {}) {
-  let s = strings()[key] || "";
-  for (const [k, v] of Object.entries(values)) s = s.split(`{${k}}`).join(FSI + String(v) + PDI);
-  return s;
-}
-
-let statusTimer = null;
-
-/** Tell the member, in the live region at the bottom of the page. */
-function report(message, { failed = false, detail = "" } = {}) {
-  const el = document.getElementById("cell-status");
-  if (!el) return;
-  clearTimeout(statusTimer);
-  el.textContent = message;
-  if (detail) {
-    // The server's words (problem+json `detail`), isolated from the page's direction.
-    const b = document.createElement("bdi");
-    b.textContent = detail;
-    el.append(" ", b);
-  }
-  el.classList.toggle("failed", failed);
-  el.dataset.state = failed ? "failed" : "ok";
-  if (!failed) {
-    statusTimer = setTimeout(() => {
-      el.textContent = "";
-      delete el.dataset.state;
-    }, 8000);
-  }
-}
-
-function refused(err) {
-  console.warn("cell: refused:", err);
-  report(say("refused"), { failed: true, detail: err.message || String(err) });
-}
-
-function codeOf(ch) {
-  return `U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
-}
-
-/** Why the cell would refuse this text, in the reader's language; null when it is fine. */
-function textProblem(value, max) {
-  const s = value.trim();
-  if (!s) return say("empty");
-  if ([...s].length > max) return say("tooLong", { n: max });
-  for (const ch of s) {
-    if (BIDI.test(ch)) return say("bidi", { code: codeOf(ch) });
-    if (CONTROL.test(ch)) return say("control", { code: codeOf(ch) });
-  }
-  return null;
-}
+// The texts of #cell-strings, and the status line at the bottom of the page (#cell-status):
+// a success is cleared after a while; a refusal stays until the next report.
+const { texts, say, report, refused, textProblem } = pageTools("cell", { clearAfter: 8000 });
 
 function bdi(text, lang) {
   const el = document.createElement("bdi");
@@ -132,7 +72,7 @@ function tick() {
     const shown = `${over ? "-" : ""}${clockText(Math.abs(left))}`;
     if (el.dataset.shown === shown) continue;
     el.dataset.shown = shown;
-    const [before, after = ""] = (strings()[over ? "overdue" : "left"] || "{t}").split("{t}");
+    const [before, after = ""] = (texts()[over ? "overdue" : "left"] || "{t}").split("{t}");
     const time = document.createElement("bdi");
     time.dir = "ltr";
     time.textContent = clockText(Math.abs(left));
@@ -148,47 +88,24 @@ const STREAM_CUTOFF = 4008;
 const STREAM_BAD_AFTER = 4400;
 
 /** /api/v1/stream: entries after `after`, then live; reconnects with back-off on any close,
- * resuming after the last entry seen (or the `cutoff` frame's resume point). */
-class Stream {
+ * resuming after the last entry seen (or the `cutoff` frame's resume point). Each entry is
+ * also dispatched on the document as a "cell:entry" event, for the pages' own scripts
+ * (line.js): one stream per page. */
+class Stream extends LiveSocket {
   constructor(after, onEntry) {
+    super();
     this.after = after;
     this.onEntry = onEntry;
-    this.delay = 1000;
-    this.ws = null;
-    this.stopped = false;
     this.failures = 0;
   }
 
-  start() {
-    window.addEventListener("pagehide", () => {
-      this.stopped = true;
-      if (this.ws) this.ws.close(1000);
-    });
-    this.connect();
-  }
-
   url() {
-    const u = new URL("/api/v1/stream", window.location.href);
-    u.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+    const u = socketUrl("/api/v1/stream");
     if (this.after !== null && this.after >= 0) u.searchParams.set("after", String(this.after));
     return u.href;
   }
 
-  connect() {
-    if (this.stopped) return;
-    const ws = new WebSocket(this.url());
-    this.ws = ws;
-    ws.addEventListener("message", (ev) => this.frame(ev.data));
-    ws.addEventListener("close", (ev) => this.closed(ev));
-  }
-
-  frame(data) {
-    let f;
-    try {
-      f = JSON.parse(data);
-    } catch {
-      return;
-    }
+  frame(f) {
     if (f.type === "entry") {
       this.after = f.index;
       try {
@@ -196,10 +113,11 @@ class Stream {
       } catch (err) {
         console.warn("cell: live entry:", err);
       }
+      document.dispatchEvent(new CustomEvent("cell:entry", { detail: f }));
     } else if (f.type === "ready" || f.type === "heartbeat") {
       // Every entry below `size` that this member may read has been sent.
       this.after = Math.max(this.after ?? -1, f.size - 1);
-      this.delay = 1000;
+      this.settled();
       this.failures = 0;
       document.documentElement.dataset.live = "ready";
     } else if (f.type === "cutoff") {
@@ -207,20 +125,16 @@ class Stream {
     }
   }
 
-  closed(ev) {
+  onClose(ev) {
     document.documentElement.dataset.live = "closed";
-    if (this.stopped) return;
     if (ev.code === STREAM_BAD_AFTER) this.after = null; // the log is not what we knew: start afresh
-    let wait;
-    if (ev.code === STREAM_CUTOFF) {
-      wait = 100; // too slow for a moment: resume at once
-    } else {
-      this.failures += 1;
-      wait = this.delay * (0.75 + Math.random() / 2);
-      this.delay = Math.min(this.delay * 2, 30000);
-      if (this.failures === 3) report(say("liveLost"), { failed: true });
-    }
-    setTimeout(() => this.connect(), wait);
+  }
+
+  retryAfter(ev) {
+    if (ev.code === STREAM_CUTOFF) return 100; // too slow for a moment: resume at once
+    this.failures += 1;
+    if (this.failures === 3) report(say("liveLost"), { failed: true });
+    return this.backoff();
   }
 }
 

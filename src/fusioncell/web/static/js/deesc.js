@@ -4,6 +4,7 @@
 // (places, time windows, texts) and its refusal is shown as it says. After a write the page
 // loads again (a new incident or notification opens its own page).
 // No inline code (CSP script-src 'self'); every visible text comes from data- attributes.
+import { pageTools } from "./page.js";
 import { signAndAppend } from "./sign.js";
 
 const SUBJECTS = {
@@ -13,24 +14,7 @@ const SUBJECTS = {
   "deesc.clarification.answered": "deesc/clarifications",
 };
 
-function say(key) {
-  const own = document.getElementById("deesc-strings")?.dataset || {};
-  const cell = document.getElementById("cell-strings")?.dataset || {};
-  return own[key] ?? cell[key] ?? "";
-}
-
-function report(message, { failed = false, detail = "" } = {}) {
-  const el = document.getElementById("deesc-status");
-  if (!el) return;
-  el.textContent = message;
-  if (detail) {
-    // The server's words (problem+json `detail`), isolated from the page's direction.
-    const b = document.createElement("bdi");
-    b.textContent = detail;
-    el.append(" ", b);
-  }
-  el.dataset.state = failed ? "failed" : "ok";
-}
+const { say, report } = pageTools("deesc");
 
 class Problem extends Error {}
 

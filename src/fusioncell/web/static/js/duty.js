@@ -8,6 +8,7 @@
 // After a write, and when a shift changes hands, the page's sections are fetched again.
 // No inline code (CSP script-src 'self'); every visible text comes from data- attributes.
 import { api } from "./device.js";
+import { pageTools } from "./page.js";
 import { signAndAppend } from "./sign.js";
 
 const ROSTER = "duty.roster.published";
@@ -20,67 +21,13 @@ const DECISION = {
   "take:approve": "duty.take.approved",
   "take:decline": "duty.take.declined",
 };
-// What the log refuses in a person's text (messaging/kinds.py check_text).
-const BIDI = /[\u202a-\u202e\u2066-\u2069]/u;
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u;
-const FSI = "\u2068";
-const PDI = "\u2069";
 // Sections the server renders again; forms outside them keep what the member typed.
 const SECTIONS = ["duty-board", "duty-roster", "duty-take", "duty-note", "duty-requests", "duty-handovers"];
 
 // ---- texts and the status line ----------------------------------------------------------
 
-/** A text of the page: data-KEY of #duty-strings, else of #cell-strings (base.html). */
-function say(key, values = {}) {
-  const own = document.getElementById("duty-strings")?.dataset || {};
-  const cell = document.getElementById("cell-strings")?.dataset || {};
-  let s = own[key] ?? cell[key] ?? "";
-  for (const [k, v] of Object.entries(values)) s = s.split(`{${k}}`).join(FSI + String(v) + PDI);
-  return s;
-}
-
-let statusTimer = null;
-
-function report(message, { failed = false, detail = "" } = {}) {
-  const el = document.getElementById("duty-status");
-  if (!el) return;
-  clearTimeout(statusTimer);
-  el.textContent = message;
-  if (detail) {
-    // The server's words (problem+json `detail`), isolated from the page's direction.
-    const b = document.createElement("bdi");
-    b.textContent = detail;
-    el.append(" ", b);
-  }
-  el.dataset.state = failed ? "failed" : "ok";
-  if (!failed) {
-    statusTimer = setTimeout(() => {
-      el.textContent = "";
-      delete el.dataset.state;
-    }, 8000);
-  }
-}
-
-function refused(err) {
-  console.warn("duty: refused:", err);
-  report(say("refused"), { failed: true, detail: err.message || String(err) });
-}
-
-function codeOf(ch) {
-  return `U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
-}
-
-/** Why the log would refuse this text, in the reader's language; null when it is fine. */
-function textProblem(value, max) {
-  const s = value.trim();
-  if (!s) return say("empty");
-  if ([...s].length > max) return say("tooLong", { n: max });
-  for (const ch of s) {
-    if (BIDI.test(ch)) return say("bidi", { code: codeOf(ch) });
-    if (CONTROL.test(ch)) return say("control", { code: codeOf(ch) });
-  }
-  return null;
-}
+// #duty-strings (else #cell-strings) and #duty-status; a success is cleared after a while.
+const { say, report, refused, textProblem } = pageTools("duty", { clearAfter: 8000 });
 
 // ---- the page ----------------------------------------------------------------------------
 

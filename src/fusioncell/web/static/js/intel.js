@@ -6,6 +6,7 @@
 // /log/v1/append; its visibility is the report's releasability. The log checks everything
 // again. No inline code (CSP script-src 'self'); visible texts come from #cell-strings.
 import { hex } from "./device.js";
+import { pageTools } from "./page.js";
 import { signAndAppend } from "./sign.js";
 
 const ISSUED = "intel.report.issued";
@@ -15,27 +16,8 @@ const WIDENED = "intel.release.widened";
 const ASSESSED = "intel.report.assessed";
 const RFI_REQUESTED = "intel.rfi.requested";
 const RFI_ANSWERED = "intel.rfi.answered";
-const FSI = "\u2068";
-const PDI = "\u2069";
 
-function say(key, values = {}) {
-  let s = document.getElementById("cell-strings")?.dataset[key] ?? "";
-  for (const [k, v] of Object.entries(values)) s = s.split(`{${k}}`).join(FSI + String(v) + PDI);
-  return s;
-}
-
-function report(message, { failed = false, detail = "" } = {}) {
-  const el = document.getElementById("intel-status");
-  if (!el) return;
-  el.textContent = message;
-  if (detail) {
-    // The server's words (problem+json `detail`), isolated from the page's direction.
-    const b = document.createElement("bdi");
-    b.textContent = detail;
-    el.append(" ", b);
-  }
-  el.dataset.state = failed ? "failed" : "ok";
-}
+const { say, report } = pageTools("intel");
 
 /** A new id for a report or a request: 16 hex digits. */
 function newId() {

@@ -1,11 +1,13 @@
 // The line's page (docs/line.md): answer a check as the party's duty holder, send a check
 // now (the supervisor), suspend or resume the line with a reason. Every write is a
 // statement signed with this device's key (sign.js) and visible to every party; the page
-// is redrawn from the server when a line entry arrives on the live stream.
+// is redrawn from the server when a line entry arrives on the page's live stream (cell.js,
+// "cell:entry").
 //
 // No inline code (CSP script-src 'self'); every visible text comes from the page's data-
 // attributes (#line-page, and #cell-strings of base.html).
 import { pageContext } from "./device.js";
+import { pageTools } from "./page.js";
 import { signAndAppend } from "./sign.js";
 
 const REQUESTED = "line.check.requested";
@@ -15,60 +17,12 @@ const SENT = "system.line_check.sent";
 const DEADLINE_KINDS = new Set(["system.deadline.missed", "system.escalation.notified"]);
 // Refreshed from the server; forms outside them keep what the member typed.
 const REGIONS = ["line-state", "line-open", "line-history"];
-// What the cell refuses in a person's text (messaging/kinds.py check_text).
-const BIDI = /[\u202a-\u202e\u2066-\u2069]/u;
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u;
-const FSI = "\u2068";
-const PDI = "\u2069";
 
-function texts() {
-  return {
-    ...(document.getElementById("cell-strings")?.dataset || {}),
-    ...(document.getElementById("line-page")?.dataset || {}),
-  };
-}
-
-/** A text of the page with its {placeholders} filled in, each value isolated. */
-function say(key, values = {}) {
-  let s = texts()[key] || "";
-  for (const [k, v] of Object.entries(values)) s = s.split(`{${k}}`).join(FSI + String(v) + PDI);
-  return s;
-}
-
-/** Tell the member, in the live region at the bottom of the page (base.html). */
-function report(message, { failed = false, detail = "" } = {}) {
-  const el = document.getElementById("cell-status");
-  if (!el) return;
-  el.textContent = message;
-  if (detail) {
-    const b = document.createElement("bdi"); // the server's words, isolated
-    b.textContent = detail;
-    el.append(" ", b);
-  }
-  el.classList.toggle("failed", failed);
-  el.dataset.state = failed ? "failed" : "ok";
-}
-
-function refused(err) {
-  console.warn("line: refused:", err);
-  report(say("refused"), { failed: true, detail: err.message || String(err) });
-}
-
-function codeOf(ch) {
-  return `U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
-}
-
-/** Why the cell would refuse this reason; null when it is fine (or empty and optional). */
-function reasonProblem(value, required, max) {
-  const s = value.trim();
-  if (!s) return required ? say("empty") : null;
-  if ([...s].length > max) return say("tooLong", { n: max });
-  for (const ch of s) {
-    if (BIDI.test(ch)) return say("bidi", { code: codeOf(ch) });
-    if (CONTROL.test(ch)) return say("control", { code: codeOf(ch) });
-  }
-  return null;
-}
+// The texts of #line-page (else #cell-strings), and base.html's status line.
+const { say, report, refused, textProblem } = pageTools("line", {
+  strings: ["line-page", "cell-strings"],
+  status: "cell-status",
+});
 
 function newCheckId() {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
@@ -127,47 +81,6 @@ function concerns(f) {
   return (f.body?.items || []).some((i) => i.kind === "line.check");
 }
 
-/** The live stream (/api/v1/stream), resumed after the last entry seen, with back-off. */
-function listen(after) {
-  let last = after;
-  let wait = 1000;
-  const connect = () => {
-    const u = new URL("/api/v1/stream", window.location.href);
-    u.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
-    if (last !== null && last >= 0) u.searchParams.set("after", String(last));
-    const ws = new WebSocket(u.href);
-    let stopped = false;
-    window.addEventListener("pagehide", () => {
-      stopped = true;
-      ws.close(1000);
-    });
-    ws.addEventListener("message", (ev) => {
-      let f;
-      try {
-        f = JSON.parse(ev.data);
-      } catch {
-        return;
-      }
-      if (f.type === "entry") {
-        last = f.index;
-        if (concerns(f)) soon();
-      } else if (f.type === "ready" || f.type === "heartbeat") {
-        last = Math.max(last ?? -1, f.size - 1);
-        wait = 1000;
-        document.documentElement.dataset.lineLive = "ready";
-      } else if (f.type === "cutoff") {
-        last = f.resume;
-      }
-    });
-    ws.addEventListener("close", () => {
-      if (stopped) return;
-      setTimeout(connect, wait * (0.75 + Math.random() / 2));
-      wait = Math.min(wait * 2, 30000);
-    });
-  };
-  connect();
-}
-
 // ---- writing -----------------------------------------------------------------------------
 
 async function answer(button) {
@@ -213,7 +126,7 @@ async function declare(form) {
   const area = form.querySelector("textarea[name=text]");
   const lang = form.querySelector("select[name=lang]").value;
   const max = Number(document.getElementById("line-page").dataset.maxReason) || 2000;
-  const problem = reasonProblem(area.value, state === "suspended", max);
+  const problem = textProblem(area.value, max, { required: state === "suspended" });
   if (problem) {
     report(problem, { failed: true });
     area.setAttribute("aria-invalid", "true");
@@ -266,8 +179,10 @@ function main() {
     area.lang = sel.value;
     area.dir = ["ar", "he", "fa", "ur"].includes(sel.value) ? "rtl" : "auto";
   });
-  const size = Number(document.body.dataset.logSize);
-  listen(size > 0 ? size - 1 : null);
+  // The page's one live stream is cell.js's: it hands each entry on as "cell:entry".
+  document.addEventListener("cell:entry", (ev) => {
+    if (concerns(ev.detail)) soon();
+  });
   document.documentElement.dataset.line = "ready";
 }
 

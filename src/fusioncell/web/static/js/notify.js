@@ -9,6 +9,7 @@
 // No inline code (CSP script-src 'self'); every visible text comes from data- attributes
 // of the page, and every value is inserted as text, never as markup.
 import { pageContext } from "./device.js";
+import { LiveSocket, socketUrl } from "./live.js";
 
 const BAD_AFTER = 4400;
 
@@ -110,45 +111,20 @@ function insert(n) {
 
 // ---- the live feed -----------------------------------------------------------------------------
 
-class Live {
+class Live extends LiveSocket {
   constructor(after) {
+    super();
     this.after = after;
-    this.delay = 1000;
-    this.stopped = false;
-    this.ws = null;
-  }
-
-  start() {
-    window.addEventListener("pagehide", () => {
-      this.stopped = true;
-      if (this.ws) this.ws.close(1000);
-    });
-    this.connect();
   }
 
   url() {
-    const u = new URL("/api/v1/notifications/live", window.location.href);
-    u.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+    const u = socketUrl("/api/v1/notifications/live");
     if (this.after !== null) u.searchParams.set("after", String(this.after));
     u.searchParams.set("lang", document.documentElement.lang || "");
     return u.href;
   }
 
-  connect() {
-    if (this.stopped) return;
-    const ws = new WebSocket(this.url());
-    this.ws = ws;
-    ws.addEventListener("message", (ev) => this.frame(ev.data));
-    ws.addEventListener("close", (ev) => this.closed(ev));
-  }
-
-  frame(data) {
-    let f;
-    try {
-      f = JSON.parse(data);
-    } catch {
-      return;
-    }
+  frame(f) {
     if (f.type === "notification") {
       this.after = Math.max(this.after ?? 0, f.id);
       insert(f);
@@ -157,19 +133,15 @@ class Live {
       this.after = Math.max(this.after ?? 0, f.newest);
       setCount(f.unread);
       if (f.type === "ready") {
-        this.delay = 1000;
+        this.settled();
         document.documentElement.dataset.notify = "ready";
       }
     }
   }
 
-  closed(ev) {
+  onClose(ev) {
     document.documentElement.dataset.notify = "closed";
-    if (this.stopped) return;
     if (ev.code === BAD_AFTER) this.after = null;
-    const wait = this.delay * (0.75 + Math.random() / 2);
-    this.delay = Math.min(this.delay * 2, 30000);
-    setTimeout(() => this.connect(), wait);
   }
 }
 

@@ -1,9 +1,11 @@
-// What the pages of a workstream share (commerce, disputes, diplomacy, statements): their
-// texts from data- attributes, the status line, and the checks the log makes on a
-// person's text, run before signing so a refusal is explained in the reader's language.
+// What every page's script shares (the cell, duty, line, intelligence, de-escalation,
+// commerce, disputes, understandings, diplomacy, statements): its texts from data-
+// attributes, the status line, and the checks the log makes on a person's text, run
+// before signing so a refusal is explained in the reader's language.
 //
 // pageTools("disputes") reads #disputes-strings (else #cell-strings, base.html) and writes
-// to #disputes-status.
+// to #disputes-status; options name other elements (`strings`, `status`), and `clearAfter`
+// (ms) clears a success from the status line after a while.
 
 // What the log refuses in a person's text (messaging/kinds.py check_text).
 const BIDI = /[\u202a-\u202e\u2066-\u2069]/u;
@@ -22,19 +24,31 @@ export function newId(prefix = "") {
   return prefix + [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-export function pageTools(area) {
-  /** A text of the page: data-KEY of #AREA-strings, else of #cell-strings. */
+export function pageTools(
+  area,
+  { strings = [`${area}-strings`, "cell-strings"], status = `${area}-status`, clearAfter = 0 } = {},
+) {
+  /** The page's texts: the data- attributes of `strings`, the first one's first. */
+  function texts() {
+    const out = {};
+    for (const id of [...strings].reverse()) Object.assign(out, document.getElementById(id)?.dataset || {});
+    return out;
+  }
+
+  /** A text of the page with its {placeholders} filled in, each value isolated. */
   function say(key, values = {}) {
-    const own = document.getElementById(`${area}-strings`)?.dataset || {};
-    const cell = document.getElementById("cell-strings")?.dataset || {};
-    let s = own[key] ?? cell[key] ?? "";
+    let s = texts()[key] ?? "";
     for (const [k, v] of Object.entries(values)) s = s.split(`{${k}}`).join(FSI + String(v) + PDI);
     return s;
   }
 
+  let timer = null;
+
+  /** Tell the member, in the page's live region. */
   function report(message, { failed = false, detail = "" } = {}) {
-    const el = document.getElementById(`${area}-status`);
+    const el = document.getElementById(status);
     if (!el) return;
+    clearTimeout(timer);
     el.textContent = message;
     if (detail) {
       // The server's words (problem+json `detail`), isolated from the page's direction.
@@ -44,6 +58,12 @@ export function pageTools(area) {
     }
     el.dataset.state = failed ? "failed" : "ok";
     el.classList.toggle("failed", failed);
+    if (!failed && clearAfter > 0) {
+      timer = setTimeout(() => {
+        el.textContent = "";
+        delete el.dataset.state;
+      }, clearAfter);
+    }
   }
 
   function refused(err) {
@@ -51,10 +71,11 @@ export function pageTools(area) {
     report(say("refused"), { failed: true, detail: err.message || String(err) });
   }
 
-  /** Why the log would refuse this text, in the reader's language; null when it is fine. */
-  function textProblem(value, max) {
+  /** Why the log would refuse this text, in the reader's language; null when it is fine
+   * (an empty text is fine where it is not `required`). */
+  function textProblem(value, max, { required = true } = {}) {
     const s = value.trim();
-    if (!s) return say("empty");
+    if (!s) return required ? say("empty") : null;
     if ([...s].length > max) return say("tooLong", { n: max });
     for (const ch of s) {
       if (BIDI.test(ch)) return say("bidi", { code: codeOf(ch) });
@@ -74,5 +95,5 @@ export function pageTools(area) {
     return field.value.trim();
   }
 
-  return { say, report, refused, textProblem, checked };
+  return { texts, say, report, refused, textProblem, checked };
 }

@@ -8,6 +8,7 @@
 // read from the log (an entry this party cannot read is sent as it is, and the log refuses
 // it as one that does not exist). No inline code (CSP script-src 'self'); every visible
 // text comes from data- attributes.
+import { pageTools } from "./page.js";
 import { signAndAppend } from "./sign.js";
 
 const K = {
@@ -20,55 +21,13 @@ const K = {
   verify: "understanding.verification.recorded",
   link: "understanding.link.added",
 };
-// What the log refuses in a person's text (messaging/kinds.py check_text).
-const BIDI = /[\u202a-\u202e\u2066-\u2069]/u;
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u;
-const FSI = "\u2068";
-const PDI = "\u2069";
 
-/** A text of the page: data-KEY of #understandings-strings, else of #cell-strings. */
-function say(key, values = {}) {
-  const own = document.getElementById("understandings-strings")?.dataset || {};
-  const cell = document.getElementById("cell-strings")?.dataset || {};
-  let s = own[key] ?? cell[key] ?? "";
-  for (const [k, v] of Object.entries(values)) s = s.split(`{${k}}`).join(FSI + String(v) + PDI);
-  return s;
-}
-
-function report(message, { failed = false, detail = "" } = {}) {
-  const el = document.getElementById("understandings-status");
-  if (!el) return;
-  el.textContent = message;
-  if (detail) {
-    // The server's words (problem+json `detail`), isolated from the page's direction.
-    const b = document.createElement("bdi");
-    b.textContent = detail;
-    el.append(" ", b);
-  }
-  el.dataset.state = failed ? "failed" : "ok";
-  el.classList.toggle("failed", failed);
-}
+const { say, report, checked } = pageTools("understandings");
 
 function stop(message, field) {
   report(message, { failed: true });
   field?.focus();
   return null;
-}
-
-function codeOf(ch) {
-  return `U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
-}
-
-/** The field's text, trimmed, or null (reported) when the log would refuse it. */
-function checked(field, max) {
-  const s = field.value.trim();
-  if (!s) return stop(say("empty"), field);
-  if ([...s].length > max) return stop(say("tooLong", { n: max }), field);
-  for (const ch of s) {
-    if (BIDI.test(ch)) return stop(say("bidi", { code: codeOf(ch) }), field);
-    if (CONTROL.test(ch)) return stop(say("control", { code: codeOf(ch) }), field);
-  }
-  return s;
 }
 
 /** "12, 40" -> [12, 40]; null (reported) when it is not a list of entry numbers. */
