@@ -56,8 +56,9 @@ ACCOUNTS: dict[str, tuple[str, Role]] = {
 
 
 # Chromium now and then never answers a context's disposal (the CI run of stop 14 waited
-# out pytest-timeout's 300 s in BrowserContext.close, after the test itself had passed).
-# Past this, the browser is killed, and launched again for the module's next test.
+# out pytest-timeout's 300 s in BrowserContext.close, after the test itself had passed):
+# seen when a page's live reload was committing as the context closed. Pages are taken to
+# about:blank first; past this, the browser is killed, and launched again for the next test.
 CLOSE_S = 30.0
 
 
@@ -106,6 +107,14 @@ class Chromium:
 
         if context.browser is not None and not context.browser.is_connected():
             return  # killed while closing another context: gone with it
+        # A live page reloads itself when an entry it shows arrives; Chromium can hang
+        # disposing of a context while such a reload commits. Leave every page first.
+        for page in context.pages:
+            for _ in range(3):
+                with suppress(Error):
+                    page.goto("about:blank", timeout=10_000)
+                if page.url == "about:blank":
+                    break
         hung = threading.Event()
 
         def kill() -> None:
